@@ -1,0 +1,47 @@
+// A fixed pool of worker threads, created once. parallel_for splits [0, n) into one
+// contiguous chunk per thread (the caller's thread takes chunk 0), so there is no per-op
+// thread creation and no queue: workers spin briefly, then sleep on a condition variable.
+#pragma once
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace rooflm {
+
+class ThreadPool {
+ public:
+  // fn(begin, end, thread_index)
+  using RangeFn = std::function<void(int64_t, int64_t, int)>;
+
+  explicit ThreadPool(int n_threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int size() const { return n_threads_; }
+
+  // Runs fn over [0, n) split into size() chunks whose boundaries are multiples of `grain`
+  // (except the last). Blocks until all chunks are done.
+  void parallel_for(int64_t n, const RangeFn& fn, int64_t grain = 1);
+
+  // Runs fn(thread_index) once on every thread.
+  void run_on_all(const std::function<void(int)>& fn);
+
+ private:
+  void worker_loop(int index);
+
+  int n_threads_;
+  std::vector<std::thread> workers_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  const std::function<void(int)>* job_ = nullptr;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> pending_{0};
+  bool stop_ = false;
+};
+
+}  // namespace rooflm
