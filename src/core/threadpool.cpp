@@ -6,6 +6,10 @@
 
 namespace rooflm {
 
+// ~100 us of spinning (pause is ~40-140 cycles) before sleeping: long enough to bridge the
+// gap between two kernels of a decode step, short enough not to starve other processes.
+constexpr int kSpinIterations = 2000;
+
 ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads) {
   if (n_threads < 1) fail("threads: expected at least 1, got ", n_threads);
   for (int i = 1; i < n_threads; i++) workers_.emplace_back([this, i] { worker_loop(i); });
@@ -27,7 +31,7 @@ void ThreadPool::worker_loop(int index) {
     // Spin a little first: decode issues hundreds of small jobs per token and a
     // futex wake-up per job would cost more than the work.
     uint64_t gen = generation_.load(std::memory_order_acquire);
-    for (int spin = 0; gen == seen && spin < 20000; spin++) {
+    for (int spin = 0; gen == seen && spin < kSpinIterations; spin++) {
       _mm_pause();
       gen = generation_.load(std::memory_order_acquire);
     }
@@ -61,7 +65,12 @@ void ThreadPool::run_on_all(const std::function<void(int)>& fn) {
   }
   cv_.notify_all();
   fn(0);
-  while (pending_.load(std::memory_order_acquire) != 0) _mm_pause();
+  // Wait for the others; yield now and then in case a worker was descheduled (more
+  // threads than free cores).
+  for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; spin++) {
+    if (spin < kSpinIterations) _mm_pause();
+    else std::this_thread::yield();
+  }
 }
 
 void ThreadPool::parallel_for(int64_t n, const RangeFn& fn, int64_t grain) {

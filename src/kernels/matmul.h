@@ -4,6 +4,18 @@
 // GGUF block format (row-major, rows contiguous, as in the file). For n_tok activations
 // x[t][0..cols) in f32, matmul computes y[t][r] = sum_c W[r][c] * x[t][c].
 // n_tok == 1 is the GEMV (decode) shape; n_tok > 1 the GEMM (prefill, tree verify) shape.
+//
+// How the quantized types are computed (all paths, see src/kernels/quant.h for the details):
+//  * activations are quantized on the fly to int8 with one f32 scale per 32 values
+//    (scale = max|x| / 127, round to nearest even);
+//  * each 32-value weight block is read as unsigned 8-bit codes u (plus per-block scales) and
+//    the block's integer dot product sum(u * q) is exact in int32 (AVX-512 VNNI vpdpbusd,
+//    AMX tdpbsud, AVX2 vpmaddubsw or scalar);
+//  * the block results are combined in f32 in ascending block order with the same fma
+//    sequence on every path. So every path (scalar, AVX2, AVX-512, AMX), every thread count
+//    and every n_tok give bit-identical y: row t of a 64-token tree verification equals the
+//    1-token decode of the same input exactly (greedy verification == greedy decoding).
+// Float weights (F32/F16/BF16) are not quantized; their paths agree up to f32 rounding.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -18,9 +30,15 @@ struct WeightMatrix {
   DType type = DType::F32;
   int64_t rows = 0;
   int64_t cols = 0;
-  const uint8_t* data = nullptr;  // view into the mmapped file (or into `owned`)
+  const uint8_t* data = nullptr;  // view into the mmapped file, GGUF layout (always kept)
   size_t row_stride = 0;          // bytes between rows = row_bytes(type, cols)
   std::shared_ptr<void> owned;    // set only when a kernel repacked the weights at load
+
+  // Set by prepare_weight(): the same weights repacked into the kernels' tile layout
+  // (groups of 16 rows, 4-byte k-quads interleaved across rows, = the AMX B-tile / VNNI
+  // layout). Points into `owned`. `data` still holds the GGUF layout (embedding lookups).
+  const uint8_t* packed = nullptr;
+  size_t packed_bytes = 0;
 
   size_t nbytes() const { return row_stride * (size_t)rows; }
 };
@@ -28,13 +46,38 @@ struct WeightMatrix {
 // View of rows x cols values of `type` at `data` (checks cols against the block size).
 WeightMatrix make_weight(DType type, int64_t rows, int64_t cols, const void* data);
 
-// Scalar reference: the test oracle for every optimized path.
+// Scalar reference: the test oracle for every optimized path. matmul_ref dequantizes each
+// row exactly and accumulates in double (activations are NOT quantized).
 void dequantize_row_ref(DType type, const void* src, float* dst, int64_t n);
 void matmul_ref(const WeightMatrix& w, const float* x, int64_t n_tok, float* y);
+
+// Which implementation runs. Auto = the best one this CPU supports.
+enum class KernelPath : int { Auto = 0, Scalar = 1, AVX2 = 2, AVX512 = 3, AMX = 4 };
+const char* kernel_path_name(KernelPath p);
+// Compiled in and supported by this CPU (AMX: also granted by the kernel via arch_prctl).
+bool kernel_path_supported(KernelPath p);
+KernelPath best_kernel_path();
 
 // Optimized, chosen at run time by CPU features; same results as the reference up to
 // rounding (activations may be quantized to 8 bits on the fly).
 void dequantize_row(DType type, const void* src, float* dst, int64_t n);
+void dequantize_row(DType type, const void* src, float* dst, int64_t n, KernelPath path);
 void matmul(const WeightMatrix& w, const float* x, int64_t n_tok, float* y, ThreadPool& pool);
+// Forces one path (tests, benchmarks). Throws if the path is not supported here.
+// AMX: uses tiles from n_tok >= amx_min_tokens() and AVX-512 below that.
+void matmul(const WeightMatrix& w, const float* x, int64_t n_tok, float* y, ThreadPool& pool,
+            KernelPath path);
+
+// Repack a quantized matrix once at load into the tile layout (sets packed/owned; no-op for
+// F32/F16/BF16 and for already packed matrices). Costs about one extra copy of the weights
+// (the packed copy is the same size as the GGUF data within ~3%). Matmul works without it,
+// but then repacks 16 rows at a time on every call (about 2x slower GEMV).
+void prepare_weight(WeightMatrix& w, ThreadPool* pool = nullptr);
+
+// Row `row` of W dequantized to f32 (embedding lookup; reads the GGUF layout).
+void get_row(const WeightMatrix& w, int64_t row, float* dst);
+
+// Smallest n_tok for which the AMX path uses tiles (below it: AVX-512 VNNI).
+int64_t amx_min_tokens();
 
 }  // namespace rooflm

@@ -1,0 +1,145 @@
+// rooflm generate: load a model, encode the prompt (optionally through the chat
+// template), generate, stream the text, and report timings (text or --json).
+#include <cstdio>
+#include <memory>
+#include <sstream>
+#include <thread>
+
+#include "cli/commands.h"
+#include "cli/util.h"
+#include "core/error.h"
+#include "decode/generate.h"
+#include "model/model.h"
+#include "model/session.h"
+#include "roofline/profiler.h"
+#include "roofline/util.h"
+
+namespace rooflm::cli {
+
+namespace {
+
+struct GenerateOptions {
+  std::string model, prompt, prompt_file, system, profile;
+  int64_t n_predict = 128;
+  int64_t n_ctx = 0;  // 0: prompt + n, rounded up, capped by the model
+  int threads = (int)std::max(1u, std::thread::hardware_concurrency());
+  bool chat = false, json = false;
+  SamplerParams sampling;
+};
+
+void run_generate(const GenerateOptions& o) {
+  if (o.threads < 1) fail("-t/--threads: expected at least 1, got ", o.threads);
+  const int threads = o.threads;
+  if (o.n_predict < 0) fail("-n: expected a number of tokens >= 0, got ", o.n_predict);
+  o.sampling.validate();
+  std::string text = o.prompt_file.empty() ? o.prompt : roofline::read_file(o.prompt_file, "-f");
+  if (text.empty()) fail("-p/-f: the prompt is empty");
+
+  std::unique_ptr<Model> model = Model::load(o.model);
+  const Tokenizer& tok = model->tokenizer();
+  std::vector<int32_t> prompt;
+  if (o.chat) {
+    std::vector<ChatMessage> msgs;
+    if (!o.system.empty()) msgs.push_back({"system", o.system});
+    msgs.push_back({"user", text});
+    prompt = tok.encode(tok.apply_chat_template(msgs, true), true, true);
+  } else {
+    prompt = tok.encode(text, true, false);
+  }
+  if (prompt.empty()) fail("-p/-f: the prompt encodes to no tokens");
+
+  const ModelConfig& cfg = model->config();
+  const int64_t need = (int64_t)prompt.size() + o.n_predict;
+  if ((int64_t)prompt.size() > cfg.n_ctx_train)
+    fail("prompt of ", prompt.size(), " tokens is longer than the model's context of ", cfg.n_ctx_train, " tokens");
+  if (need > cfg.n_ctx_train)
+    fail("-n ", o.n_predict, ": prompt (", prompt.size(), " tokens) + ", o.n_predict,
+         " new tokens exceed the model's context of ", cfg.n_ctx_train, " tokens");
+  SessionOptions so;
+  so.n_ctx = o.n_ctx > 0 ? o.n_ctx : std::min<int64_t>(cfg.n_ctx_train, (need + 255) / 256 * 256);
+  if (so.n_ctx < need)
+    fail("-c ", o.n_ctx, ": prompt (", prompt.size(), " tokens) + -n ", o.n_predict, " need a context of ", need);
+  so.max_logits = 1;
+  ThreadPool pool(threads);
+  Session session(*model, so, pool);
+  Sampler sampler(o.sampling, cfg.n_vocab);
+
+  if (!o.profile.empty()) {
+    prof::reset();
+    prof::enable(true);
+  }
+  Utf8Stream stream;
+  auto on_token = [&](int32_t id) {
+    if (o.json) return;
+    const std::string s = stream.push(tok.token_piece(id));
+    std::fwrite(s.data(), 1, s.size(), stdout);
+    std::fflush(stdout);
+  };
+  GenerateResult r = generate_autoregressive(session, sampler, prompt, o.n_predict, on_token);
+  prof::enable(false);
+
+  const std::string out_text = tok.decode(r.tokens);
+  const double tok_s = r.decode_ms > 0 ? (double)r.tokens.size() / (r.decode_ms / 1000.0) : 0.0;
+  const double prefill_tok_s = r.prefill_ms > 0 ? (double)r.n_prompt / (r.prefill_ms / 1000.0) : 0.0;
+  if (!o.profile.empty()) {
+    std::ostringstream extra;
+    extra << "\"model\": " << json_string(cfg.name) << ", \"threads\": " << threads
+          << ", \"n_prompt\": " << r.n_prompt << ", \"n_generated\": " << r.tokens.size();
+    prof::write_json(o.profile, extra.str());
+  }
+  if (o.json) {
+    std::ostringstream js;
+    js << "{\"text\": " << json_string(out_text) << ", \"tokens\": [";
+    for (size_t i = 0; i < r.tokens.size(); i++) js << (i ? ", " : "") << r.tokens[i];
+    js << "], \"n_prompt\": " << r.n_prompt << ", \"n_generated\": " << r.tokens.size()
+       << ", \"prefill_ms\": " << r.prefill_ms << ", \"prefill_tok_s\": " << prefill_tok_s
+       << ", \"decode_ms\": " << r.decode_ms << ", \"decode_tok_s\": " << tok_s
+       << ", \"stop_reason\": " << json_string(r.stop_reason) << ", \"mode\": \"none\""
+       << ", \"target_steps\": " << r.target_steps << ", \"threads\": " << threads
+       << ", \"load_ms\": " << model->load_ms() << ", \"n_ctx\": " << session.n_ctx()
+       << ", \"kv_cache_mb\": " << session.kv_bytes() / 1048576.0
+       << ", \"peak_rss_mb\": " << peak_rss_mb() << ", \"model\": " << json_string(o.model) << "}\n";
+    std::fputs(js.str().c_str(), stdout);
+  } else {
+    const std::string rest = stream.flush();
+    std::fwrite(rest.data(), 1, rest.size(), stdout);
+    std::fputs("\n", stdout);
+    std::fflush(stdout);
+    std::fprintf(stderr,
+                 "\n[rooflm] prompt %lld tokens, prefill %.1f ms (%.1f tok/s) | generated %zu tokens, decode %.1f ms "
+                 "(%.1f tok/s) | stop: %s | threads %d | load %.0f ms | peak RSS %.0f MB\n",
+                 (long long)r.n_prompt, r.prefill_ms, prefill_tok_s, r.tokens.size(), r.decode_ms, tok_s,
+                 r.stop_reason.c_str(), threads, model->load_ms(), peak_rss_mb());
+  }
+}
+
+}  // namespace
+
+void register_generate(CLI::App& app) {
+  auto o = std::make_shared<GenerateOptions>();
+  CLI::App* g = app.add_subcommand("generate", "Generate text from a prompt");
+  g->add_option("-m,--model", o->model, "GGUF file or Hugging Face model directory")->required();
+  g->add_option("-p,--prompt", o->prompt, "Prompt text");
+  g->add_option("-f,--file", o->prompt_file, "Read the prompt from a file");
+  g->add_option("-n,--n-predict", o->n_predict, "Tokens to generate (default 128)");
+  g->add_option("-c,--ctx", o->n_ctx, "Context size (default: prompt + n, capped by the model)");
+  g->add_option("-t,--threads", o->threads, "Threads (default: all cores)");
+  g->add_option("--temp", o->sampling.temp, "Temperature; 0 = greedy (default 0.8)");
+  g->add_option("--top-k", o->sampling.top_k, "Top-k, 0 = off (default 40)");
+  g->add_option("--top-p", o->sampling.top_p, "Top-p, 1 = off (default 0.95)");
+  g->add_option("--min-p", o->sampling.min_p, "Min-p, 0 = off (default 0.05)");
+  g->add_option("--repeat-penalty", o->sampling.repeat_penalty, "Repetition penalty, 1 = off (default 1)");
+  g->add_option("--repeat-last-n", o->sampling.repeat_last_n, "Tokens the penalty looks back (default 64)");
+  g->add_option("--seed", o->sampling.seed, "Random seed (default 42)");
+  g->add_flag("--chat", o->chat, "Wrap the prompt in the model's chat template");
+  g->add_option("--system", o->system, "System message for --chat");
+  g->add_flag("--json", o->json, "Print one JSON object instead of streaming text");
+  g->add_option("--profile", o->profile, "Write the per-kernel profile (JSON) to this file");
+  g->callback([o] {
+    if (o->prompt.empty() && o->prompt_file.empty()) fail("generate: give a prompt with -p TEXT or -f FILE");
+    if (!o->prompt.empty() && !o->prompt_file.empty()) fail("generate: -p and -f are exclusive; give one");
+    run_generate(*o);
+  });
+}
+
+}  // namespace rooflm::cli

@@ -1,0 +1,33 @@
+// rooflm: generate | bench | roofline | probe. Errors from any subcommand are printed as
+// one line naming what was wrong, with exit status 1.
+#include <cstdio>
+#include <exception>
+
+#include "cli/commands.h"
+#include "core/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"rooflm: LLM decoding at the roofline, and the roofline that explains it"};
+  app.require_subcommand(1);
+  rooflm::cli::register_generate(app);
+  rooflm::cli::register_roofline(app);
+  rooflm::cli::register_probe(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const rooflm::Error& e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "rooflm: error: %s\n", e.what());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "rooflm: error: out of memory\n");
+    return 1;
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "rooflm: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

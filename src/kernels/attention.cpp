@@ -1,0 +1,97 @@
+#include "kernels/attention.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace rooflm {
+
+namespace {
+
+inline float dot(const float* a, const float* b, int n) {
+#if defined(__AVX512F__)
+  if (n % 16 == 0) {
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    int i = 0;
+    for (; i + 32 <= n; i += 32) {
+      acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc0);
+      acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), acc1);
+    }
+    if (i < n) acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc0);
+    return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+  }
+#endif
+  float s = 0.0f;
+  for (int i = 0; i < n; i++) s += a[i] * b[i];
+  return s;
+}
+
+inline void axpy(float* y, float alpha, const float* x, int n) {
+  for (int i = 0; i < n; i++) y[i] += alpha * x[i];
+}
+
+// One (node, head) pair. `dot_fn` lets the reference use a plain scalar dot.
+template <typename DotFn>
+void attend_one(const AttentionArgs& a, int i, int h, float* scores, DotFn dot_fn) {
+  const int group = a.n_head / a.n_head_kv;
+  const int kvh = h / group;
+  const float* q = a.q + (int64_t)i * a.q_stride + (int64_t)h * a.head_dim;
+  const int64_t pos = a.positions[i];
+  const int64_t lo = a.window > 0 ? std::max<int64_t>(0, pos - a.window + 1) : 0;
+  const int32_t* vis = a.visible + a.visible_begin[i];
+  const int n_vis = a.visible_begin[i + 1] - a.visible_begin[i];
+
+  // Scores: committed rows [lo, n_past), then visible batch rows (window-checked).
+  int64_t n = 0;
+  float mx = -INFINITY;
+  for (int64_t j = lo; j < a.n_past; j++) {
+    const float s = dot_fn(q, a.k_cache + j * a.kv_stride + (int64_t)kvh * a.head_dim, a.head_dim) * a.scale;
+    scores[n++] = s;
+    mx = std::max(mx, s);
+  }
+  for (int v = 0; v < n_vis; v++) {
+    const int32_t b = vis[v];
+    float s = -INFINITY;
+    if (a.window <= 0 || pos - a.positions[b] < a.window)
+      s = dot_fn(q, a.k_cache + (a.n_past + b) * a.kv_stride + (int64_t)kvh * a.head_dim, a.head_dim) * a.scale;
+    scores[n++] = s;
+    mx = std::max(mx, s);
+  }
+  double sum = 0.0;
+  for (int64_t j = 0; j < n; j++) {
+    scores[j] = std::exp(scores[j] - mx);
+    sum += scores[j];
+  }
+  const float inv = (float)(1.0 / sum);
+
+  float* out = a.out + (int64_t)i * a.out_stride + (int64_t)h * a.head_dim;
+  std::fill(out, out + a.head_dim, 0.0f);
+  n = 0;
+  for (int64_t j = lo; j < a.n_past; j++)
+    axpy(out, scores[n++] * inv, a.v_cache + j * a.kv_stride + (int64_t)kvh * a.head_dim, a.head_dim);
+  for (int v = 0; v < n_vis; v++)
+    axpy(out, scores[n++] * inv, a.v_cache + (a.n_past + vis[v]) * a.kv_stride + (int64_t)kvh * a.head_dim, a.head_dim);
+}
+
+}  // namespace
+
+void attention(const AttentionArgs& a, ThreadPool& pool) {
+  const int64_t work = (int64_t)a.n_tok * a.n_head;
+  pool.parallel_for(work, [&](int64_t begin, int64_t end, int t) {
+    float* scores = a.scratch + (int64_t)t * a.scratch_stride;
+    for (int64_t w = begin; w < end; w++) attend_one(a, (int)(w / a.n_head), (int)(w % a.n_head), scores, dot);
+  });
+}
+
+void attention_ref(const AttentionArgs& a) {
+  auto scalar_dot = [](const float* x, const float* y, int n) {
+    float s = 0.0f;
+    for (int i = 0; i < n; i++) s += x[i] * y[i];
+    return s;
+  };
+  for (int i = 0; i < a.n_tok; i++)
+    for (int h = 0; h < a.n_head; h++) attend_one(a, i, h, a.scratch, scalar_dot);
+}
+
+}  // namespace rooflm

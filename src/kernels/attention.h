@@ -1,0 +1,38 @@
+// Attention of a batch of nodes over the committed KV cache plus each node's ancestors.
+//
+// The batch is a tree (a chain for prefill, one node for decode): node i sees every
+// committed row [0, n_past) and the batch rows of its ancestors and itself. Batch node a's
+// K/V were written at cache row n_past + a. Scores live in a per-thread scratch row, so
+// there is no O(n^2) buffer per token.
+#pragma once
+#include <cstdint>
+
+#include "core/threadpool.h"
+
+namespace rooflm {
+
+struct AttentionArgs {
+  const float* q = nullptr;       // [n_tok][n_head * head_dim], already roped
+  int64_t q_stride = 0;           // floats between tokens
+  const float* k_cache = nullptr; // [rows][n_head_kv * head_dim]
+  const float* v_cache = nullptr;
+  int64_t kv_stride = 0;          // floats between cache rows
+  int n_head = 0, n_head_kv = 0, head_dim = 0;
+  int64_t n_past = 0;             // committed rows; committed row j has position j
+  int n_tok = 0;
+  const int32_t* positions = nullptr;    // position of each batch node
+  const int32_t* visible = nullptr;      // concatenated ancestor lists (batch indices, incl. self)
+  const int32_t* visible_begin = nullptr; // node i's list is visible[visible_begin[i] .. visible_begin[i+1])
+  int64_t window = 0;             // sliding window in positions (0 = unlimited)
+  float scale = 1.0f;             // usually 1/sqrt(head_dim)
+  float* out = nullptr;           // [n_tok][n_head * head_dim]
+  int64_t out_stride = 0;
+  float* scratch = nullptr;       // per-thread score rows
+  int64_t scratch_stride = 0;     // >= n_past + n_tok
+};
+
+void attention(const AttentionArgs& a, ThreadPool& pool);
+// Single-threaded scalar oracle with the same semantics.
+void attention_ref(const AttentionArgs& a);
+
+}  // namespace rooflm

@@ -1,0 +1,289 @@
+// Dispatch: CPU feature detection, path selection, activation quantization, threading,
+// weight repacking.
+#include "kernels/matmul.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <immintrin.h>
+
+#include "core/error.h"
+#include "kernels/quant.h"
+
+namespace rooflm {
+
+using namespace kern;
+
+namespace {
+
+struct Features {
+  bool avx2 = false, avx512 = false, amx = false;
+};
+
+const Features& features() {
+  static const Features f = [] {
+    Features r;
+    __builtin_cpu_init();
+    r.avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+             __builtin_cpu_supports("f16c");
+    r.avx512 = r.avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+               __builtin_cpu_supports("avx512vnni");
+    r.amx = r.avx512 && amx_init();
+    return r;
+  }();
+  return f;
+}
+
+KernelPath resolve(KernelPath p) {
+  if (p == KernelPath::Auto) return best_kernel_path();
+  if (!kernel_path_supported(p)) fail("kernel path ", kernel_path_name(p), " is not supported on this CPU");
+  return p;
+}
+
+// A sense-reversing spin barrier for the threads of one run_on_all job.
+struct SpinBarrier {
+  std::atomic<int> count{0};
+  std::atomic<int> phase{0};
+  void wait(int n) {
+    const int ph = phase.load(std::memory_order_acquire);
+    if (count.fetch_add(1, std::memory_order_acq_rel) == n - 1) {
+      count.store(0, std::memory_order_relaxed);
+      phase.store(ph + 1, std::memory_order_release);
+    } else {
+      while (phase.load(std::memory_order_acquire) == ph) _mm_pause();
+    }
+  }
+};
+
+void quantize_act(KernelPath p, const QuantFormat& f, const float* x, ActQ& a, int64_t t0, int64_t t1) {
+  if (t0 >= t1) return;
+  switch (p) {
+    case KernelPath::Scalar: quantize_act_scalar(f, x, a, t0, t1); break;
+    case KernelPath::AVX2: quantize_act_avx2(f, x, a, t0, t1); break;
+    default: quantize_act_avx512(f, x, a, t0, t1); break;
+  }
+}
+
+void run_q(KernelPath p, const QJob& j, int64_t g0, int64_t g1) {
+  if (g0 >= g1) return;
+  switch (p) {
+    case KernelPath::Scalar:
+      qgemm_scalar(j, g0 * kGroupRows, std::min(j.rows, g1 * kGroupRows));
+      break;
+    case KernelPath::AVX2: qgemm_avx2(j, g0, g1); break;
+    case KernelPath::AVX512: qgemm_avx512(j, g0, g1); break;
+    case KernelPath::AMX: qgemm_amx(j, g0, g1); break;
+    default: break;
+  }
+}
+
+struct QCtx {
+  KernelPath path;
+  const QJob* job;
+  const float* x;
+  ActQ* act;
+  int64_t n_groups;
+  bool quantize_in_job;
+  SpinBarrier barrier;
+  int n_threads;
+};
+
+void matmul_quant(const WeightMatrix& w, const QuantFormat& f, const float* x, int64_t n_tok, float* y,
+                  ThreadPool& pool, KernelPath p) {
+  if (p == KernelPath::AMX && n_tok < amx_min_tokens()) p = KernelPath::AVX512;
+  ActQ a;
+  a.n_tok = n_tok;
+  a.n_tok_pad = (n_tok + 15) / 16 * 16;
+  a.cols = w.cols;
+  a.nb = w.cols / kBlk;
+  a.q_stride = (w.cols + 63) / 64 * 64;
+  a.q = reinterpret_cast<int8_t*>(scratch(0, (size_t)(a.n_tok_pad * a.q_stride)));
+  a.blk = reinterpret_cast<ActBlock*>(scratch(1, sizeof(ActBlock) * (size_t)(a.n_tok_pad * a.nb)));
+  if (a.n_tok_pad > n_tok) {  // zero padding tokens (AMX tiles read them)
+    std::memset(a.q + n_tok * a.q_stride, 0, (size_t)((a.n_tok_pad - n_tok) * a.q_stride));
+    std::memset(a.blk + n_tok * a.nb, 0, sizeof(ActBlock) * (size_t)((a.n_tok_pad - n_tok) * a.nb));
+  }
+  QJob j;
+  j.fmt = &f;
+  j.data = w.data;
+  j.row_stride = w.row_stride;
+  j.packed = w.packed;
+  j.gbytes = group_bytes(f, w.cols);
+  j.rows = w.rows;
+  j.cols = w.cols;
+  j.act = &a;
+  j.y = y;
+
+  QCtx ctx;
+  ctx.path = p;
+  ctx.job = &j;
+  ctx.x = x;
+  ctx.act = &a;
+  ctx.n_groups = (w.rows + kGroupRows - 1) / kGroupRows;
+  ctx.n_threads = pool.size();
+  // Small inputs: quantize on the caller thread before the dispatch (no barrier needed).
+  ctx.quantize_in_job = pool.size() > 1 && n_tok > 1 && n_tok * w.cols >= 8192;
+  if (!ctx.quantize_in_job) quantize_act(p, f, x, a, 0, n_tok);
+  const int nt = (int)std::min<int64_t>(pool.size(), ctx.n_groups);
+  if (nt <= 1 && !ctx.quantize_in_job) {
+    run_q(p, j, 0, ctx.n_groups);
+    return;
+  }
+  QCtx* c = &ctx;
+  pool.run_on_all([c](int t) {
+    const int n = c->n_threads;
+    if (c->quantize_in_job) {
+      const int64_t T = c->act->n_tok;
+      quantize_act(c->path, *c->job->fmt, c->x, *c->act, T * t / n, T * (t + 1) / n);
+      c->barrier.wait(n);
+    }
+    const int64_t G = c->n_groups;
+    run_q(c->path, *c->job, G * t / n, G * (t + 1) / n);
+  });
+}
+
+struct FCtx {
+  KernelPath path;
+  const FJob* job;
+  int n_threads;
+};
+
+void run_f(KernelPath p, const FJob& j, int64_t r0, int64_t r1) {
+  if (r0 >= r1) return;
+  switch (p) {
+    case KernelPath::Scalar: fgemm_scalar(j, r0, r1); break;
+    case KernelPath::AVX2: fgemm_avx2(j, r0, r1); break;
+    default: fgemm_avx512(j, r0, r1); break;
+  }
+}
+
+void matmul_float(const WeightMatrix& w, const float* x, int64_t n_tok, float* y, ThreadPool& pool,
+                  KernelPath p) {
+  FJob j{w.type, w.data, w.row_stride, w.rows, w.cols, n_tok, x, y};
+  // Split rows in multiples of 4 (the kernels' row tile).
+  const int64_t units = (w.rows + 3) / 4;
+  const int nt = (int)std::min<int64_t>(pool.size(), units);
+  if (nt <= 1) {
+    run_f(p, j, 0, w.rows);
+    return;
+  }
+  FCtx ctx{p, &j, pool.size()};
+  FCtx* c = &ctx;
+  pool.run_on_all([c, units](int t) {
+    const int n = c->n_threads;
+    const int64_t u0 = units * t / n, u1 = units * (t + 1) / n;
+    run_f(c->path, *c->job, u0 * 4, std::min(c->job->rows, u1 * 4));
+  });
+}
+
+}  // namespace
+
+const char* kernel_path_name(KernelPath p) {
+  switch (p) {
+    case KernelPath::Auto: return "auto";
+    case KernelPath::Scalar: return "scalar";
+    case KernelPath::AVX2: return "avx2";
+    case KernelPath::AVX512: return "avx512";
+    case KernelPath::AMX: return "amx";
+  }
+  return "?";
+}
+
+bool kernel_path_supported(KernelPath p) {
+  const Features& f = features();
+  switch (p) {
+    case KernelPath::Auto:
+    case KernelPath::Scalar: return true;
+    case KernelPath::AVX2: return f.avx2;
+    case KernelPath::AVX512: return f.avx512;
+    case KernelPath::AMX: return f.amx;
+  }
+  return false;
+}
+
+KernelPath best_kernel_path() {
+  const Features& f = features();
+  if (f.amx) return KernelPath::AMX;
+  if (f.avx512) return KernelPath::AVX512;
+  if (f.avx2) return KernelPath::AVX2;
+  return KernelPath::Scalar;
+}
+
+int64_t amx_min_tokens() {
+  static const int64_t v = [] {
+    const char* e = std::getenv("ROOFLM_AMX_MIN_TOKENS");
+    return e ? std::max<int64_t>(1, std::atoll(e)) : (int64_t)4;
+  }();
+  return v;
+}
+
+void dequantize_row(DType type, const void* src, float* dst, int64_t n) {
+  dequantize_row(type, src, dst, n, KernelPath::Auto);
+}
+
+void dequantize_row(DType type, const void* src, float* dst, int64_t n, KernelPath path) {
+  const KernelPath p = resolve(path);
+  if (p == KernelPath::Scalar)
+    dequantize_row_ref(type, src, dst, n);
+  else
+    dequantize_row_avx2(type, src, dst, n);
+}
+
+void matmul(const WeightMatrix& w, const float* x, int64_t n_tok, float* y, ThreadPool& pool) {
+  matmul(w, x, n_tok, y, pool, KernelPath::Auto);
+}
+
+void matmul(const WeightMatrix& w, const float* x, int64_t n_tok, float* y, ThreadPool& pool,
+            KernelPath path) {
+  if (n_tok <= 0 || w.rows == 0) return;
+  if (w.cols == 0) {
+    std::memset(y, 0, sizeof(float) * (size_t)(n_tok * w.rows));
+    return;
+  }
+  const KernelPath p = resolve(path);
+  if (const QuantFormat* f = quant_format(w.type)) {
+    matmul_quant(w, *f, x, n_tok, y, pool, p);
+    return;
+  }
+  if (w.type == DType::F32 || w.type == DType::F16 || w.type == DType::BF16) {
+    matmul_float(w, x, n_tok, y, pool, p);
+    return;
+  }
+  fail("matmul: unsupported weight number format ", dtype_name(w.type));
+}
+
+void prepare_weight(WeightMatrix& w, ThreadPool* pool) {
+  const QuantFormat* f = quant_format(w.type);
+  if (!f || w.packed || w.rows == 0 || w.cols == 0) return;
+  const size_t gb = group_bytes(*f, w.cols);
+  const int64_t G = (w.rows + kGroupRows - 1) / kGroupRows;
+  const size_t bytes = gb * (size_t)G;
+  void* mem = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+  if (!mem) fail("prepare_weight: out of memory repacking ", bytes, " bytes");
+  std::shared_ptr<void> owned(mem, [](void* p) { std::free(p); });
+  uint8_t* dst = static_cast<uint8_t*>(mem);
+  struct PCtx {
+    const QuantFormat* f;
+    const WeightMatrix* w;
+    uint8_t* dst;
+    size_t gb;
+    int64_t G;
+    int n;
+  } ctx{f, &w, dst, gb, G, pool ? pool->size() : 1};
+  auto body = [](const PCtx& c, int t) {
+    for (int64_t g = c.G * t / c.n; g < c.G * (t + 1) / c.n; g++)
+      pack_group(*c.f, c.w->data, c.w->row_stride, c.w->rows, c.w->cols, g, c.dst + g * c.gb);
+  };
+  if (pool && pool->size() > 1) {
+    const PCtx* c = &ctx;
+    pool->run_on_all([c, body](int t) { body(*c, t); });
+  } else {
+    body(ctx, 0);
+  }
+  w.owned = std::move(owned);
+  w.packed = dst;
+  w.packed_bytes = bytes;
+}
+
+}  // namespace rooflm

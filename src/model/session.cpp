@@ -1,0 +1,335 @@
+#include "model/session.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+
+#include "core/error.h"
+#include "kernels/attention.h"
+#include "kernels/ops.h"
+#include "roofline/profiler.h"
+
+namespace rooflm {
+
+namespace {
+
+using prof::OpClass;
+
+// Runs f and, when profiling is on, records it with its FLOPs and compulsory bytes.
+template <typename F>
+inline void timed(OpClass op, double flops, double bytes, F&& f) {
+  if (!prof::enabled()) {
+    f();
+    return;
+  }
+  const uint64_t t0 = prof::now_ns();
+  f();
+  prof::record(op, flops, bytes, prof::now_ns() - t0);
+}
+
+// y = W x for n tokens, recorded under `op`: 2*rows*cols FLOPs per token; bytes = weights
+// as stored (incl. scales) + f32 activations in and out.
+inline void linear(OpClass op, const WeightMatrix& w, const float* x, int n, float* y, ThreadPool& pool) {
+  timed(op, 2.0 * (double)w.rows * (double)w.cols * n, (double)w.nbytes() + 4.0 * n * (double)(w.rows + w.cols),
+        [&] { matmul(w, x, n, y, pool); });
+}
+
+inline void add_bias(float* y, const float* b, int n, int64_t dim) {
+  if (!b) return;
+  for (int i = 0; i < n; i++) add(y + (int64_t)i * dim, b, dim);
+}
+
+}  // namespace
+
+Session::Session(const Model& model, const SessionOptions& opts, ThreadPool& pool)
+    : model_(model), pool_(pool) {
+  const ModelConfig& c = model.config();
+  if (opts.n_ctx < 1) fail("context size: expected at least 1, got ", opts.n_ctx);
+  if (opts.max_batch < 1) fail("batch size: expected at least 1, got ", opts.max_batch);
+  if (opts.max_logits < 1) fail("max logits: expected at least 1, got ", opts.max_logits);
+  n_ctx_ = std::min<int64_t>(opts.n_ctx, c.n_ctx_train);
+  max_batch_ = (int)std::min<int64_t>(opts.max_batch, n_ctx_);
+  max_logits_ = std::min(opts.max_logits, max_batch_);
+  kv_dim_ = c.kv_dim();
+
+  const int64_t B = max_batch_, d = c.n_embd;
+  kv_.assign((size_t)(c.n_layer * 2 * n_ctx_ * kv_dim_), 0.0f);
+  x_.resize((size_t)(B * d));
+  xn_.resize((size_t)(B * d));
+  proj_.resize((size_t)(B * d));
+  q_.resize((size_t)(B * c.q_dim()));
+  att_.resize((size_t)(B * c.q_dim()));
+  k_.resize((size_t)(B * kv_dim_));
+  v_.resize((size_t)(B * kv_dim_));
+  if (!model.weights().layers.empty() && model.weights().layers[0].wqkv.data)
+    qkv_.resize((size_t)(B * (c.q_dim() + 2 * kv_dim_)));
+  ff_a_.resize((size_t)(B * c.n_ff));
+  ff_b_.resize((size_t)(B * c.n_ff));
+  logits_.resize((size_t)(max_logits_ * c.n_vocab));
+  const int64_t half = std::max<int64_t>(1, c.rope_dim / 2);
+  rope_cos_.resize((size_t)(B * half));
+  rope_sin_.resize((size_t)(B * half));
+  if (c.rope_theta_local > 0) {
+    rope_cos_local_.resize((size_t)(B * half));
+    rope_sin_local_.resize((size_t)(B * half));
+  }
+  positions_.resize((size_t)B);
+  depth_.resize((size_t)B);
+  visible_begin_.resize((size_t)B + 1);
+  visible_.resize((size_t)(B * (B + 1) / 2));
+  att_scratch_.resize((size_t)(pool.size() * (n_ctx_ + B)));
+  last_tokens_.resize((size_t)B);
+  tokens_.reserve((size_t)n_ctx_);
+  row_tmp_.resize((size_t)d);
+}
+
+size_t Session::buffer_bytes() const {
+  size_t f = kv_.size() + x_.size() + xn_.size() + q_.size() + k_.size() + v_.size() + qkv_.size() + att_.size() +
+             proj_.size() + ff_a_.size() + ff_b_.size() + logits_.size() + rope_cos_.size() + rope_sin_.size() +
+             rope_cos_local_.size() + rope_sin_local_.size() + att_scratch_.size() + row_tmp_.size();
+  size_t i = positions_.size() + visible_.size() + visible_begin_.size() + depth_.size() + last_tokens_.size();
+  return f * sizeof(float) + i * sizeof(int32_t);
+}
+
+const float* Session::forward(const int32_t* tokens, const int32_t* parents, int n, bool all_logits) {
+  const ModelConfig& c = model_.config();
+  const Weights& w = model_.weights();
+  if (n < 1 || n > max_batch_) fail("batch of ", n, " nodes: expected 1..", max_batch_);
+  if (all_logits && n > max_logits_) fail("batch of ", n, " nodes wants all logits, but at most ", max_logits_, " rows are available");
+  if (n_past_ + n > n_ctx_)
+    fail("context full: ", n_past_, " committed tokens + ", n, " new exceed the context of ", n_ctx_, " tokens");
+
+  // Tree structure: depth, position, and each node's visible batch rows (ancestors + self).
+  int64_t nv = 0;
+  for (int i = 0; i < n; i++) {
+    if (tokens[i] < 0 || tokens[i] >= c.n_vocab) fail("token id ", tokens[i], " is outside the vocabulary (0..", c.n_vocab - 1, ")");
+    const int32_t p = parents[i];
+    if (p < -1 || p >= i) fail("batch node ", i, ": parent ", p, " must be -1 or an earlier node");
+    depth_[i] = p < 0 ? 0 : depth_[p] + 1;
+    positions_[i] = (int32_t)(n_past_ + depth_[i]);
+    visible_begin_[i] = (int32_t)nv;
+    const int64_t start = nv;
+    for (int32_t j = i; j >= 0; j = parents[j]) visible_[nv++] = j;
+    std::reverse(visible_.begin() + start, visible_.begin() + nv);
+    last_tokens_[i] = tokens[i];
+  }
+  visible_begin_[n] = (int32_t)nv;
+  if (c.learned_pos)
+    for (int i = 0; i < n; i++)
+      if (positions_[i] >= w.pos_embd.rows)
+        fail("position ", positions_[i], " exceeds the model's ", w.pos_embd.rows, " learned positions");
+
+  const int64_t d = c.n_embd;
+  timed(OpClass::other, 0, (double)n * d * 4, [&] {
+    for (int i = 0; i < n; i++) {
+      float* xi = x_.data() + i * d;
+      dequantize_row(w.tok_embd.type, w.tok_embd.data + (size_t)tokens[i] * w.tok_embd.row_stride, xi, d);
+      if (c.embed_scale != 1.0f) scale(xi, c.embed_scale, d);
+      if (c.learned_pos) {
+        dequantize_row(w.pos_embd.type, w.pos_embd.data + (size_t)positions_[i] * w.pos_embd.row_stride, row_tmp_.data(), d);
+        add(xi, row_tmp_.data(), d);
+      }
+    }
+    if (c.rope != RopeKind::None) {
+      const int64_t half = c.rope_dim / 2;
+      for (int i = 0; i < n; i++) {
+        rope_table(&rope_cos_[i * half], &rope_sin_[i * half], c.rope_dim, positions_[i], c.rope_theta);
+        if (c.rope_theta_local > 0)
+          rope_table(&rope_cos_local_[i * half], &rope_sin_local_[i * half], c.rope_dim, positions_[i], c.rope_theta_local);
+      }
+    }
+  });
+
+  for (int64_t il = 0; il < c.n_layer; il++) layer(il, n);
+
+  const int first = all_logits ? 0 : n - 1;
+  const int rows = n - first;
+  for (int r = first; r < n; r++) {
+    float* y = xn_.data() + (r - first) * d;
+    const float* x = x_.data() + r * d;
+    if (c.norm == NormKind::RMS) rmsnorm(y, x, w.out_norm, d, c.norm_eps);
+    else layernorm(y, x, w.out_norm, w.out_norm_b, d, c.norm_eps);
+  }
+  linear(OpClass::lm_head, w.output, xn_.data(), rows, logits_.data(), pool_);
+  last_n_ = n;
+  return logits_.data();
+}
+
+void Session::layer(int64_t il, int n) {
+  const ModelConfig& c = model_.config();
+  const LayerWeights& L = model_.weights().layers[(size_t)il];
+  const int64_t d = c.n_embd, qd = c.q_dim(), kvd = kv_dim_, hd = c.head_dim;
+  const bool rms = c.norm == NormKind::RMS;
+  auto norm_rows = [&](float* out, const float* in, const float* wn, const float* bn) {
+    for (int i = 0; i < n; i++) {
+      if (rms) rmsnorm(out + i * d, in + i * d, wn, d, c.norm_eps);
+      else layernorm(out + i * d, in + i * d, wn, bn, d, c.norm_eps);
+    }
+  };
+
+  // Attention block.
+  timed(OpClass::other, 8.0 * n * d, 8.0 * n * d, [&] { norm_rows(xn_.data(), x_.data(), L.attn_norm, L.attn_norm_b); });
+  if (L.wqkv.data) {
+    const int64_t w3 = qd + 2 * kvd;
+    linear(OpClass::qkv, L.wqkv, xn_.data(), n, qkv_.data(), pool_);
+    add_bias(qkv_.data(), L.bqkv, n, w3);
+    for (int i = 0; i < n; i++) {
+      const float* src = qkv_.data() + i * w3;
+      std::memcpy(q_.data() + i * qd, src, sizeof(float) * qd);
+      std::memcpy(k_.data() + i * kvd, src + qd, sizeof(float) * kvd);
+      std::memcpy(v_.data() + i * kvd, src + qd + kvd, sizeof(float) * kvd);
+    }
+  } else {
+    linear(OpClass::qkv, L.wq, xn_.data(), n, q_.data(), pool_);
+    linear(OpClass::qkv, L.wk, xn_.data(), n, k_.data(), pool_);
+    linear(OpClass::qkv, L.wv, xn_.data(), n, v_.data(), pool_);
+    add_bias(q_.data(), L.bq, n, qd);
+    add_bias(k_.data(), L.bk, n, kvd);
+    add_bias(v_.data(), L.bv, n, kvd);
+  }
+
+  const bool sliding = c.layer_is_sliding(il);
+  timed(OpClass::other, 6.0 * n * (qd + kvd), 8.0 * n * (qd + 2 * kvd), [&] {
+    if (c.qk_norm) {
+      for (int64_t h = 0; h < n * c.n_head; h++) rmsnorm(q_.data() + h * hd, q_.data() + h * hd, L.q_norm, hd, c.norm_eps);
+      for (int64_t h = 0; h < n * c.n_head_kv; h++) rmsnorm(k_.data() + h * hd, k_.data() + h * hd, L.k_norm, hd, c.norm_eps);
+    }
+    if (c.rope != RopeKind::None) {
+      const bool adjacent = c.rope == RopeKind::Adjacent;
+      const int64_t half = c.rope_dim / 2;
+      const float* cs = (sliding && !rope_cos_local_.empty()) ? rope_cos_local_.data() : rope_cos_.data();
+      const float* sn = (sliding && !rope_sin_local_.empty()) ? rope_sin_local_.data() : rope_sin_.data();
+      for (int i = 0; i < n; i++) {
+        for (int64_t h = 0; h < c.n_head; h++) rope(q_.data() + i * qd + h * hd, c.rope_dim, cs + i * half, sn + i * half, adjacent);
+        for (int64_t h = 0; h < c.n_head_kv; h++) rope(k_.data() + i * kvd + h * hd, c.rope_dim, cs + i * half, sn + i * half, adjacent);
+      }
+    }
+    for (int i = 0; i < n; i++) {
+      std::memcpy(k_row(il, n_past_ + i), k_.data() + i * kvd, sizeof(float) * kvd);
+      std::memcpy(v_row(il, n_past_ + i), v_.data() + i * kvd, sizeof(float) * kvd);
+    }
+  });
+
+  AttentionArgs a;
+  a.q = q_.data();
+  a.q_stride = qd;
+  a.k_cache = k_row(il, 0);
+  a.v_cache = v_row(il, 0);
+  a.kv_stride = kvd;
+  a.n_head = (int)c.n_head;
+  a.n_head_kv = (int)c.n_head_kv;
+  a.head_dim = (int)hd;
+  a.n_past = n_past_;
+  a.n_tok = n;
+  a.positions = positions_.data();
+  a.visible = visible_.data();
+  a.visible_begin = visible_begin_.data();
+  a.window = sliding ? c.sliding_window : 0;
+  a.scale = c.attn_scale > 0 ? c.attn_scale : 1.0f / std::sqrt((float)hd);
+  a.out = att_.data();
+  a.out_stride = qd;
+  a.scratch = att_scratch_.data();
+  a.scratch_stride = n_ctx_ + max_batch_;
+  {
+    // qk/pv: 2 FLOPs per multiply-add, two products (scores and weighted sum) per key per
+    // head dim. Bytes: K and V rows read once (committed + batch) plus q in and out.
+    const double keys = (double)(visible_begin_[n]) + (double)n * (double)n_past_;
+    const double rows = (double)(n_past_ + n);
+    timed(OpClass::qk_pv, 4.0 * keys * (double)qd, rows * 2.0 * kvd * 4.0 + 8.0 * n * qd,
+          [&] { attention(a, pool_); });
+  }
+
+  linear(OpClass::o, L.wo, att_.data(), n, proj_.data(), pool_);
+  timed(OpClass::other, 10.0 * n * d, 12.0 * n * d, [&] {
+    add_bias(proj_.data(), L.bo, n, d);
+    if (L.post_attn_norm)
+      for (int i = 0; i < n; i++) rmsnorm(proj_.data() + i * d, proj_.data() + i * d, L.post_attn_norm, d, c.norm_eps);
+    add(x_.data(), proj_.data(), (int64_t)n * d);
+    norm_rows(xn_.data(), x_.data(), L.ffn_norm, L.ffn_norm_b);
+  });
+
+  // Feed-forward block.
+  const int64_t ff = c.n_ff;
+  if (c.ffn == FFNKind::GELU) {
+    linear(OpClass::up_gate_down, L.w_up, xn_.data(), n, ff_a_.data(), pool_);
+    timed(OpClass::other, 10.0 * n * ff, 8.0 * n * ff, [&] {
+      add_bias(ff_a_.data(), L.b_up, n, ff);
+      gelu(ff_a_.data(), (int64_t)n * ff);
+    });
+  } else {
+    linear(OpClass::up_gate_down, L.w_gate, xn_.data(), n, ff_a_.data(), pool_);
+    linear(OpClass::up_gate_down, L.w_up, xn_.data(), n, ff_b_.data(), pool_);
+    timed(OpClass::other, 10.0 * n * ff, 12.0 * n * ff, [&] {
+      if (c.ffn == FFNKind::SwiGLU) silu_mul(ff_a_.data(), ff_b_.data(), (int64_t)n * ff);
+      else gelu_mul(ff_a_.data(), ff_b_.data(), (int64_t)n * ff);
+    });
+  }
+  linear(OpClass::up_gate_down, L.w_down, ff_a_.data(), n, proj_.data(), pool_);
+  timed(OpClass::other, 6.0 * n * d, 12.0 * n * d, [&] {
+    add_bias(proj_.data(), L.b_down, n, d);
+    if (L.post_ffn_norm)
+      for (int i = 0; i < n; i++) rmsnorm(proj_.data() + i * d, proj_.data() + i * d, L.post_ffn_norm, d, c.norm_eps);
+    add(x_.data(), proj_.data(), (int64_t)n * d);
+  });
+}
+
+void Session::commit(const std::vector<int32_t>& path) {
+  if (path.empty()) return;
+  if (last_n_ == 0) fail("commit: no forward pass to commit from");
+  if (n_past_ + (int64_t)path.size() > n_ctx_) fail("commit: path of ", path.size(), " nodes overflows the context");
+  const int64_t L = model_.config().n_layer;
+  for (size_t k = 0; k < path.size(); k++) {
+    const int32_t node = path[k];
+    if (node < 0 || node >= last_n_) fail("commit: node ", node, " is not in the last batch of ", last_n_);
+    // A path runs root to leaf: the first node hangs off the committed cache, each next
+    // one is the previous one's child. Node indices increase along a path, so rows only
+    // move towards the front and never overwrite a row still to be moved.
+    const int32_t expect_depth = (int32_t)k;
+    if (depth_[node] != expect_depth || (k > 0 && visible_[visible_begin_[node + 1] - 2] != path[k - 1]))
+      fail("commit: nodes do not form a root-to-leaf path at step ", k);
+    const int64_t src = n_past_ + node, dst = n_past_ + (int64_t)k;
+    if (src != dst)
+      for (int64_t il = 0; il < L; il++) {
+        std::memcpy(k_row(il, dst), k_row(il, src), sizeof(float) * kv_dim_);
+        std::memcpy(v_row(il, dst), v_row(il, src), sizeof(float) * kv_dim_);
+      }
+    tokens_.push_back(last_tokens_[node]);
+  }
+  n_past_ += (int64_t)path.size();
+  last_n_ = 0;
+}
+
+void Session::truncate(int64_t n) {
+  if (n < 0 || n > n_past_) fail("truncate: ", n, " is outside 0..", n_past_);
+  n_past_ = n;
+  tokens_.resize((size_t)n);
+  last_n_ = 0;
+}
+
+const float* Session::prefill(const std::vector<int32_t>& tokens) {
+  if (tokens.empty()) fail("prefill: empty prompt");
+  if (n_past_ + (int64_t)tokens.size() > n_ctx_)
+    fail("prompt of ", tokens.size(), " tokens does not fit the context of ", n_ctx_, " tokens (", n_past_, " already used)");
+  const float* logits = nullptr;
+  std::vector<int32_t> parents((size_t)max_batch_), path((size_t)max_batch_);
+  for (size_t start = 0; start < tokens.size(); start += (size_t)max_batch_) {
+    const int n = (int)std::min<size_t>((size_t)max_batch_, tokens.size() - start);
+    for (int i = 0; i < n; i++) parents[(size_t)i] = i - 1;
+    logits = forward(tokens.data() + start, parents.data(), n, false);
+    path.resize((size_t)n);
+    std::iota(path.begin(), path.end(), 0);
+    commit(path);
+  }
+  return logits;
+}
+
+const float* Session::decode(int32_t token) {
+  static const int32_t kRoot = -1;
+  const float* logits = forward(&token, &kRoot, 1, false);
+  static const std::vector<int32_t> kFirst{0};
+  commit(kFirst);
+  return logits;
+}
+
+}  // namespace rooflm

@@ -1,0 +1,78 @@
+// A Session is one sequence being decoded: the KV cache and the activation buffers, all
+// allocated once up front, so the decode loop allocates nothing.
+//
+// One forward pass serves every shape. A batch is a list of nodes, each a token with a
+// parent: -1 means "follows the last committed token", j (< i) means "follows batch node j".
+// A chain is a prompt, one node is a decode step, a tree is speculative verification.
+// Node i sits at position n_past + depth(i) and attends to the committed cache plus its own
+// ancestors. forward() writes the batch's K/V into scratch rows after the committed ones;
+// commit(path) keeps the accepted nodes' K/V (moving them into place) and drops the rest.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "core/threadpool.h"
+#include "model/model.h"
+
+namespace rooflm {
+
+struct SessionOptions {
+  int64_t n_ctx = 2048;     // KV cache rows (clamped to the model's training context)
+  int max_batch = 512;      // nodes per forward (longer prompts are processed in chunks)
+  int max_logits = 128;     // nodes per forward whose logits can be requested
+};
+
+class Session {
+ public:
+  Session(const Model& model, const SessionOptions& opts, ThreadPool& pool);
+
+  const Model& model() const { return model_; }
+  int64_t n_past() const { return n_past_; }
+  int64_t n_ctx() const { return n_ctx_; }
+  int max_batch() const { return max_batch_; }
+  int max_logits() const { return max_logits_; }
+  int64_t n_vocab() const { return model_.config().n_vocab; }
+  const std::vector<int32_t>& tokens() const { return tokens_; }  // committed tokens
+  size_t kv_bytes() const { return kv_.size() * sizeof(float); }
+  size_t buffer_bytes() const;  // everything this session allocated
+
+  // Runs the batch. With all_logits, returns n x n_vocab logits (row i = node i); otherwise
+  // n_vocab logits of the last node. The pointer is valid until the next forward().
+  const float* forward(const int32_t* tokens, const int32_t* parents, int n, bool all_logits);
+
+  // Keeps the K/V of the given batch nodes of the last forward (a root-to-leaf path, in
+  // order) as the next committed tokens.
+  void commit(const std::vector<int32_t>& path);
+  // Drops committed tokens after the first n (e.g. a drafter rolling back).
+  void truncate(int64_t n);
+
+  // Conveniences built on forward/commit: a chain of tokens (in chunks of max_batch) that
+  // is committed; returns the last node's logits.
+  const float* prefill(const std::vector<int32_t>& tokens);
+  const float* decode(int32_t token);
+
+ private:
+  void layer(int64_t il, int n);
+  float* k_row(int64_t il, int64_t row) { return kv_.data() + ((il * 2) * n_ctx_ + row) * kv_dim_; }
+  float* v_row(int64_t il, int64_t row) { return kv_.data() + ((il * 2 + 1) * n_ctx_ + row) * kv_dim_; }
+
+  const Model& model_;
+  ThreadPool& pool_;
+  int64_t n_ctx_;
+  int max_batch_;
+  int max_logits_;
+  int64_t kv_dim_;
+  int64_t n_past_ = 0;
+  int last_n_ = 0;                     // nodes in the last forward (for commit)
+  std::vector<int32_t> tokens_;
+  std::vector<int32_t> last_tokens_;
+
+  std::vector<float> kv_;              // [layer][K|V][n_ctx][kv_dim]
+  std::vector<float> x_, xn_, q_, k_, v_, qkv_, att_, proj_, ff_a_, ff_b_, logits_;
+  std::vector<float> rope_cos_, rope_sin_, rope_cos_local_, rope_sin_local_;
+  std::vector<int32_t> positions_, visible_, visible_begin_, depth_;
+  std::vector<float> att_scratch_;
+  std::vector<float> row_tmp_;
+};
+
+}  // namespace rooflm

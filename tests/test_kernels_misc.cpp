@@ -1,0 +1,172 @@
+// Thread pool, fp16 conversion, element-wise ops and tree-masked attention against
+// independent naive implementations.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "core/fp16.h"
+#include "core/threadpool.h"
+#include "kernels/attention.h"
+#include "kernels/ops.h"
+
+using namespace rooflm;
+
+TEST(ThreadPool, CoversEveryIndexOnceForAwkwardSizes) {
+  for (int threads : {1, 2, 3, 5}) {
+    ThreadPool pool(threads);
+    for (int64_t n : {1, 2, 3, 7, 64, 577, 10000}) {
+      for (int64_t grain : {1, 4, 32}) {
+        std::vector<std::atomic<int>> hits((size_t)n);
+        for (auto& h : hits) h = 0;
+        pool.parallel_for(n, [&](int64_t b, int64_t e, int) {
+          EXPECT_TRUE(b % grain == 0);
+          for (int64_t i = b; i < e; i++) hits[(size_t)i]++;
+        }, grain);
+        for (int64_t i = 0; i < n; i++) ASSERT_EQ(hits[(size_t)i].load(), 1) << "n=" << n << " i=" << i;
+      }
+    }
+  }
+}
+
+TEST(ThreadPool, ManyTinyJobsInARow) {
+  ThreadPool pool(2);
+  std::atomic<int64_t> sum{0};
+  for (int rep = 0; rep < 20000; rep++) pool.parallel_for(4, [&](int64_t b, int64_t e, int) { sum += e - b; });
+  EXPECT_EQ(sum.load(), 80000);
+}
+
+TEST(ThreadPool, RejectsZeroThreads) { EXPECT_ANY_THROW(ThreadPool(0)); }
+
+TEST(FP16, RoundTripsAndRoundsToNearestEven) {
+  // Exhaustive: every half converts to float and back unchanged (NaNs stay NaN).
+  for (uint32_t h = 0; h < 65536; h++) {
+    const float f = fp16_to_fp32((uint16_t)h);
+    if (std::isnan(f)) {
+      EXPECT_TRUE(std::isnan(fp16_to_fp32(fp32_to_fp16(f))));
+      continue;
+    }
+    ASSERT_EQ(fp32_to_fp16(f), (uint16_t)h) << h;
+  }
+  EXPECT_EQ(fp16_to_fp32(0x3c00), 1.0f);
+  EXPECT_EQ(fp16_to_fp32(0x0001), std::ldexp(1.0f, -24));  // smallest subnormal
+  // 1 + 2^-11 is halfway between 1 and the next half: ties to even (1.0).
+  EXPECT_EQ(fp32_to_fp16(1.0f + std::ldexp(1.0f, -11)), 0x3c00);
+  EXPECT_EQ(fp32_to_fp16(1.0f + 3 * std::ldexp(1.0f, -11)), 0x3c02);
+  EXPECT_EQ(fp32_to_fp16(1e6f), 0x7c00);  // overflow -> inf
+  EXPECT_EQ(bf16_to_fp32(fp32_to_bf16(1.5f)), 1.5f);
+}
+
+TEST(Ops, RmsnormLayernormSoftmaxRope) {
+  std::vector<float> x{1, 2, 3, 4}, y(4), w{1, 1, 2, 2};
+  rmsnorm(y.data(), x.data(), w.data(), 4, 0.0f);
+  const float r = 1.0f / std::sqrt(7.5f);
+  EXPECT_NEAR(y[0], 1 * r, 1e-6);
+  EXPECT_NEAR(y[3], 8 * r, 1e-6);
+  std::vector<float> b{0, 0, 0, 1};
+  layernorm(y.data(), x.data(), nullptr, b.data(), 4, 0.0f);
+  EXPECT_NEAR(y[0], -1.5f / std::sqrt(1.25f), 1e-5);
+  EXPECT_NEAR(y[3], 1.5f / std::sqrt(1.25f) + 1, 1e-5);
+  std::vector<float> s{1000, 1000, -1e30f};
+  softmax(s.data(), 3);
+  EXPECT_NEAR(s[0], 0.5f, 1e-6);
+  EXPECT_EQ(s[2], 0.0f);
+  // RoPE at position p rotates pair i by p * theta^(-2i/d); both layouts agree on the
+  // pair they rotate; the rotation keeps the norm.
+  std::vector<float> c(2), sn(2);
+  rope_table(c.data(), sn.data(), 4, 3, 10000.0f);
+  EXPECT_NEAR(c[0], std::cos(3.0), 1e-6);
+  EXPECT_NEAR(sn[1], std::sin(3.0 * std::pow(10000.0, -0.5)), 1e-6);
+  std::vector<float> adj{1, 0, 0, 1}, neox{1, 0, 0, 1};
+  rope(adj.data(), 4, c.data(), sn.data(), true);    // pairs (0,1), (2,3)
+  rope(neox.data(), 4, c.data(), sn.data(), false);  // pairs (0,2), (1,3)
+  EXPECT_NEAR(adj[0], std::cos(3.0), 1e-6);
+  EXPECT_NEAR(adj[1], std::sin(3.0), 1e-6);
+  EXPECT_NEAR(neox[0], std::cos(3.0), 1e-6);
+  EXPECT_NEAR(neox[2], std::sin(3.0), 1e-6);
+}
+
+namespace {
+
+// Naive attention for one node: explicit key list, double precision.
+std::vector<double> naive(const std::vector<float>& q, const std::vector<float>& K, const std::vector<float>& V,
+                          const std::vector<int64_t>& rows, int h, int kvh, int hd, int n_head, int kv_dim,
+                          int node, float scale) {
+  std::vector<double> sc;
+  for (int64_t r : rows) {
+    double s = 0;
+    for (int d = 0; d < hd; d++) s += (double)q[(size_t)(node * n_head * hd + h * hd + d)] * K[(size_t)(r * kv_dim + kvh * hd + d)];
+    sc.push_back(s * scale);
+  }
+  double mx = -1e300, sum = 0;
+  for (double s : sc) mx = std::max(mx, s);
+  for (double& s : sc) sum += (s = std::exp(s - mx));
+  std::vector<double> out((size_t)hd, 0.0);
+  for (size_t j = 0; j < rows.size(); j++)
+    for (int d = 0; d < hd; d++) out[(size_t)d] += sc[j] / sum * V[(size_t)(rows[j] * kv_dim + kvh * hd + d)];
+  return out;
+}
+
+}  // namespace
+
+TEST(Attention, TreeMaskMatchesNaiveOnAwkwardShapes) {
+  std::mt19937 rng(7);
+  std::normal_distribution<float> nd(0, 1);
+  struct Shape { int n_head, n_head_kv, hd; int64_t n_past; std::vector<int32_t> parents; int64_t window; };
+  std::vector<Shape> shapes = {
+      {1, 1, 16, 0, {-1}, 0},                                // first token
+      {4, 2, 64, 37, {-1}, 0},                               // decode, GQA
+      {9, 3, 64, 5, {-1, 0, 1, 2, 3}, 0},                    // chain (prefill continuation)
+      {2, 1, 24, 11, {-1, 0, 0, 1, 1, 2, -1, 6}, 0},         // tree with two roots, head_dim not /16
+      {4, 1, 32, 40, {-1, 0, 1, 1, 3, 2}, 8},                // sliding window cuts committed rows
+  };
+  for (const auto& s : shapes) {
+    const int n = (int)s.parents.size(), qd = s.n_head * s.hd, kvd = s.n_head_kv * s.hd;
+    const int64_t rows = s.n_past + n;
+    std::vector<float> q((size_t)(n * qd)), K((size_t)(rows * kvd)), V((size_t)(rows * kvd));
+    for (auto& v : q) v = nd(rng);
+    for (auto& v : K) v = nd(rng);
+    for (auto& v : V) v = nd(rng);
+    std::vector<int32_t> depth(n), pos(n), vis, vb;
+    for (int i = 0; i < n; i++) {
+      depth[i] = s.parents[i] < 0 ? 0 : depth[s.parents[i]] + 1;
+      pos[i] = (int32_t)(s.n_past + depth[i]);
+      vb.push_back((int32_t)vis.size());
+      std::vector<int32_t> anc;
+      for (int j = i; j >= 0; j = s.parents[j]) anc.insert(anc.begin(), j);
+      vis.insert(vis.end(), anc.begin(), anc.end());
+    }
+    vb.push_back((int32_t)vis.size());
+    for (int threads : {1, 2, 3}) {
+      ThreadPool pool(threads);
+      std::vector<float> out((size_t)(n * qd)), scratch((size_t)(threads * (rows + 1)));
+      AttentionArgs a;
+      a.q = q.data(); a.q_stride = qd; a.k_cache = K.data(); a.v_cache = V.data(); a.kv_stride = kvd;
+      a.n_head = s.n_head; a.n_head_kv = s.n_head_kv; a.head_dim = s.hd; a.n_past = s.n_past; a.n_tok = n;
+      a.positions = pos.data(); a.visible = vis.data(); a.visible_begin = vb.data(); a.window = s.window;
+      a.scale = 1.0f / std::sqrt((float)s.hd); a.out = out.data(); a.out_stride = qd;
+      a.scratch = scratch.data(); a.scratch_stride = rows + 1;
+      attention(a, pool);
+      std::vector<float> out_ref((size_t)(n * qd));
+      a.out = out_ref.data();
+      attention_ref(a);
+      for (int i = 0; i < n; i++) {
+        // Rows node i may see: committed rows inside the window, then its ancestors.
+        std::vector<int64_t> keys;
+        for (int64_t j = 0; j < s.n_past; j++)
+          if (s.window == 0 || pos[i] - j < s.window) keys.push_back(j);
+        for (int j = i; j >= 0; j = s.parents[j])
+          if (s.window == 0 || pos[i] - pos[j] < s.window) keys.push_back(s.n_past + j);
+        for (int h = 0; h < s.n_head; h++) {
+          const auto want = naive(q, K, V, keys, h, h / (s.n_head / s.n_head_kv), s.hd, s.n_head, kvd, i, a.scale);
+          for (int d = 0; d < s.hd; d++) {
+            ASSERT_NEAR(out[(size_t)(i * qd + h * s.hd + d)], want[(size_t)d], 2e-5) << "node " << i << " head " << h;
+            ASSERT_NEAR(out_ref[(size_t)(i * qd + h * s.hd + d)], want[(size_t)d], 2e-5);
+          }
+        }
+      }
+    }
+  }
+}
