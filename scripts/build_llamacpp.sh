@@ -12,6 +12,15 @@
 #   LLAMACPP_PY_VERSION  llama-cpp-python version to fetch (default pinned below)
 #   LLAMACPP_JOBS        parallel compile jobs (default 2; the box has 2 cores)
 #   LLAMACPP_REBUILD=1   rebuild even if binaries exist
+#   LLAMACPP_CC/LLAMACPP_CXX  compilers (default: clang/clang++ when present)
+#
+# Why clang by default: GCC 12's _tile_loadconfig() intrinsic declares that its
+# asm reads only 8 bytes of the 64-byte tile config, so GCC drops the stores of
+# the rows/colsb fields in ggml's AMX kernels (ggml_tile_config_init); the first
+# tileloadd then raises #UD (SIGILL) on AMX CPUs such as this Sapphire Rapids.
+# Clang implements the intrinsic as a builtin and is fine. Without clang we
+# fall back to GCC with AMX code generation disabled (-mno-amx-*), which makes
+# llama.cpp use its AVX-512/VNNI kernels instead.
 set -euo pipefail
 
 VERSION="${LLAMACPP_PY_VERSION:-0.3.36}"
@@ -31,6 +40,7 @@ TARGETS=(llama llama-simple llama-completion llama-bench llama-speculative
          llama-speculative-simple llama-lookup llama-tokenize)
 
 have_all() {
+    [[ -f "$BUILD/BUILD_INFO.txt" ]] || return 1   # written only after a successful build
     [[ -f "$BIN/libllama.so" || -f "$BUILD/src/libllama.so" ]] || return 1
     local t
     for t in "${TARGETS[@]}"; do
@@ -84,12 +94,33 @@ LLVER="$(sed -nE 's/^set\(LLAMA_VERSION_(MAJOR|MINOR|PATCH) ([0-9]+)\)/\2/p' "$L
 # asks for "its" commit.
 export GIT_CEILING_DIRECTORIES="$TP"
 
+if [[ -n "${LLAMACPP_CC:-}" ]]; then
+    CC_="$LLAMACPP_CC"; CXX_="${LLAMACPP_CXX:-${LLAMACPP_CC/clang/clang++}}"
+elif command -v clang >/dev/null 2>&1 && command -v clang++ >/dev/null 2>&1; then
+    CC_=clang; CXX_=clang++
+else
+    CC_=gcc; CXX_=g++
+fi
+EXTRA_FLAGS=""
+if [[ "$("$CC_" --version | head -1)" != *clang* ]] && grep -qw amx_tile /proc/cpuinfo; then
+    echo "[build_llamacpp] WARNING: building with GCC on an AMX CPU: disabling AMX (GCC<=12 _tile_loadconfig bug)"
+    EXTRA_FLAGS="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
+fi
+# a different compiler needs a fresh build dir
+if [[ -f "$BUILD/CMakeCache.txt" ]] && ! grep -q "^CMAKE_CXX_COMPILER:[A-Z]*=.*/$CXX_\$" "$BUILD/CMakeCache.txt" \
+        && ! grep -q "^CMAKE_CXX_COMPILER:[A-Z]*=$CXX_\$" "$BUILD/CMakeCache.txt"; then
+    echo "[build_llamacpp] compiler changed; wiping $BUILD"
+    rm -rf "$BUILD"
+fi
+
 GEN=()
 command -v ninja >/dev/null 2>&1 && GEN=(-G Ninja)
 
 t1=$(date +%s)
 echo "[build_llamacpp] configuring (commit $COMMIT, llama.cpp $LLVER)"
-cmake -S "$LLSRC" -B "$BUILD" "${GEN[@]}" \
+CC="$CC_" CXX="$CXX_" cmake -S "$LLSRC" -B "$BUILD" "${GEN[@]}" \
+    -DCMAKE_C_COMPILER="$CC_" -DCMAKE_CXX_COMPILER="$CXX_" \
+    -DCMAKE_C_FLAGS="$EXTRA_FLAGS" -DCMAKE_CXX_FLAGS="$EXTRA_FLAGS" \
     -DCMAKE_BUILD_TYPE=Release \
     -DBUILD_SHARED_LIBS=ON \
     -DGGML_NATIVE=ON \
@@ -113,7 +144,7 @@ t2=$(date +%s)
 cat >"$BUILD/BUILD_INFO.txt" <<EOF
 llama-cpp-python: $VERSION
 llama.cpp vendored commit: $COMMIT (version $LLVER)
-compiler: $(${CXX:-c++} --version | head -1)
+compiler: $("$CXX_" --version | head -1) ${EXTRA_FLAGS:+(flags: $EXTRA_FLAGS)}
 jobs: $JOBS
 build seconds (configure+compile): $((t2 - t1))
 total seconds (incl. download/extract): $((t2 - t0))

@@ -21,7 +21,12 @@ The oracle is Hugging Face `transformers` / `tokenizers`:
 transformers' GGUF reader imports torch at module level only to name tensor dtypes; torch is not
 needed for tokenizers, so a stub module is installed when torch is missing.
 
-Usage: python3 scripts/make_tokenizer_fixture.py [--only smollm2|gemma3|tiny|chat]
+* Variants (tokenizer_variants.json, tokenizer_variants/<name>/tokenizer.json): the tiny vocabulary
+  under each supported pre-tokenizer (gpt2, smollm, llama-bpe with ignore_merges, qwen2) and turned
+  into a SentencePiece-style vocabulary (transformers' GGUF "llama" conversion = Metaspace "first";
+  and the legacy Llama tokenizer.json normalizer Prepend+Replace), to test models we do not ship.
+
+Usage: python3 scripts/make_tokenizer_fixture.py [--only smollm2|gemma3|tiny|chat|variants]
 """
 import argparse
 import json
@@ -120,6 +125,24 @@ CORPUS = [
     "<table><tr><td>cell</td></tr></table>",
     "The quick brown fox jumps over the lazy dog. THE QUICK BROWN FOX! the_quick-brown.fox",
 ]
+
+
+def random_strings(n, seed):
+    """Deterministic random strings from awkward fragments (pre-tokenizer edge cases)."""
+    import random
+    rng = random.Random(seed)
+    pool = (list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") +
+            [" ", " ", " ", "  ", "   ", "\t", "\n", "\n\n", "\r\n", "\r", " \n", "'s", "'S", "'ll", "'RE", "'",
+             "\u00e9", "\u00df", "\u4e2d", "\u6587", "\U0001F600", "\u0301", "\u00a0", "\u0085", "\u3000", "\u2009",
+             "!", "?", ".", ",", "-", "_", "(", ")", "{", "}", "/", "\\", "\"", "#", "$", "%", "&", "*", "+", "=",
+             "<|im_start|>", "<|endoftext|>", "<s>", "</s>", "<start_of_turn>", "<|", "|>",
+             "\u00b2", "\u00bd", "\u0663", "\u01c5", "\u200b", "\x00", "\u017f", "\u212a", "\u0130", "\u0915\u094d",
+             "hello", "world", "The", " the", "123", "4567", "  42"])
+    out = []
+    for _ in range(n):
+        out.append("".join(rng.choice(pool) for _ in range(rng.randint(1, 24))))
+    return out
+
 
 CONVERSATIONS = [
     {"messages": [{"role": "user", "content": "Hello!"}], "add_generation_prompt": True},
@@ -347,10 +370,13 @@ def render_chats(tok, template=None):
 
 
 def write_json(name, obj):
+    import re
     path = os.path.join(FIX, name)
+    text = json.dumps(obj, ensure_ascii=False, indent=1)
+    # Lists of numbers on one line (JSON strings hold no raw newlines, so this only touches structure).
+    text = re.sub(r"\[\n[-0-9.e,\s]*\]", lambda m: "[" + ",".join(x.strip() for x in m.group(0)[1:-1].split(",")) + "]", text)
     with open(path, "w", encoding="utf-8") as f:
-        json.dump(obj, f, ensure_ascii=False, indent=1)
-        f.write("\n")
+        f.write(text + "\n")
     print(f"wrote {os.path.relpath(path, ROOT)} ({os.path.getsize(path)} bytes)")
 
 
@@ -389,7 +415,7 @@ def make_gguf_fixture(name):
         chat_template_field = GEMMA3_TEMPLATE
         notes.append("GGUF has no tokenizer.chat_template; chat renderings use the Gemma 3 template "
                      "published with google/gemma-3-*-it (field chat_template)")
-    cases = encode_cases(tok, CORPUS)
+    cases = encode_cases(tok, CORPUS + random_strings(120, seed=1234))
     bt = tok.backend_tokenizer
     with_bos = [{"text": t, "ids": tok(t)["input_ids"]} for t in ["Hello world", "", "<|im_start|>hi"]]
     fixture = {
@@ -434,7 +460,7 @@ def make_tiny():
 
     from transformers import AutoTokenizer, GPT2Tokenizer
     tok = AutoTokenizer.from_pretrained(out_dir)
-    cases = encode_cases(tok, CORPUS)
+    cases = encode_cases(tok, CORPUS + random_strings(120, seed=1234))
     # Cross-check: the vocab.json + merges.txt pair alone gives the same ids.
     from tokenizers import ByteLevelBPETokenizer
     pair = ByteLevelBPETokenizer.from_file(os.path.join(out_dir, "vocab.json"), os.path.join(out_dir, "merges.txt"))
@@ -482,16 +508,110 @@ def make_chat_templates():
     write_json("tokenizer_chat_templates.json", {"oracle": versions() + " apply_chat_template(tokenize=False)",
                                                  "templates": entries})
 
+LLAMA3_SPLIT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*"
+                r"|\s*[\r\n]+|\s+(?!\S)|\s+")
+QWEN2_SPLIT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*"
+               r"|\s*[\r\n]+|\s+(?!\S)|\s+")
+
+
+def make_variants():
+    """The tiny vocabulary under every supported pre-tokenizer, and as a SentencePiece-style vocabulary.
+
+    Writes tokenizer_variants.json (pre-tokenizer piece lengths and ids per variant) and one
+    tokenizer.json per variant under tokenizer_variants/<name>/ (to test the HF-dir loader).
+    """
+    import shutil
+    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers
+    from transformers.convert_slow_tokenizer import bytes_to_unicode
+    install_torch_stub()
+    from transformers.integrations.gguf.gguf_tokenizer_mapping import convert_gguf_tokenizer
+    from transformers.tokenization_utils_base import generate_merges
+
+    tiny_dir = os.path.join(FIX, "tiny_gpt2_tokenizer")
+    vocab, merges = models.BPE.read_file(os.path.join(tiny_dir, "vocab.json"), os.path.join(tiny_dir, "merges.txt"))
+    texts = CORPUS + random_strings(120, seed=99)
+    out_root = os.path.join(FIX, "tokenizer_variants")
+    shutil.rmtree(out_root, ignore_errors=True)
+    byte_dec = {v: k for k, v in bytes_to_unicode().items()}
+
+    def save(tk, name):
+        d = os.path.join(out_root, name)
+        os.makedirs(d, exist_ok=True)
+        tk.save(os.path.join(d, "tokenizer.json"))
+
+    def ids_of(tk, t):
+        tk.encode_special_tokens = False
+        return tk.encode(t, add_special_tokens=False).ids
+
+    byte_level = {}
+    pre_tokenizers_by_name = {
+        "gpt2": (pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True), False),
+        "smollm": (pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True),
+                                            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)]), False),
+        "llama-bpe": (pre_tokenizers.Sequence([pre_tokenizers.Split(Regex(LLAMA3_SPLIT), behavior="isolated"),
+                                               pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)]), True),
+        "qwen2": (pre_tokenizers.Sequence([pre_tokenizers.Split(Regex(QWEN2_SPLIT), behavior="isolated"),
+                                           pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)]), False),
+    }
+    for name, (pt, ignore_merges) in pre_tokenizers_by_name.items():
+        tk = Tokenizer(models.BPE(vocab=vocab, merges=merges, ignore_merges=ignore_merges))
+        tk.pre_tokenizer = pt
+        tk.decoder = decoders.ByteLevel()
+        tk.add_special_tokens([AddedToken("<|endoftext|>", special=True, normalized=False)])
+        pieces = []
+        for t in texts:
+            lens = [len(bytes(byte_dec[c] for c in p)) for p, _ in pt.pre_tokenize_str(t)]
+            pieces.append(lens)
+        byte_level[name] = {"ignore_merges": ignore_merges, "piece_bytes": pieces,
+                            "ids": [ids_of(tk, t) for t in texts]}
+        save(tk, name)
+
+    # SentencePiece-style vocabulary made from the tiny one: U+2581 for spaces, <0xNN> byte tokens.
+    tokens, scores, types = ["<unk>", "<s>", "</s>"], [0.0, 0.0, 0.0], [2, 3, 3]
+    for b in range(256):
+        tokens.append(f"<0x{b:02X}>"); scores.append(0.0); types.append(6)
+    seen = set(tokens)
+    for tok_text, _ in sorted(vocab.items(), key=lambda kv: kv[1]):
+        try:
+            text = bytes(byte_dec[c] for c in tok_text).decode("utf-8")
+        except (KeyError, UnicodeDecodeError):
+            continue
+        text = text.replace(" ", "\u2581")
+        if text in seen or not text:
+            continue
+        seen.add(text)
+        tokens.append(text); scores.append(-float(len(tokens))); types.append(1)
+    spm_dict = {"tokenizer_type": "llama", "tokens": tokens, "scores": scores, "token_type": types,
+                "bos_token_id": 1, "eos_token_id": 2, "unk_token_id": 0}
+    first, _ = convert_gguf_tokenizer("llama", spm_dict)  # transformers' GGUF path (Metaspace "first")
+    save(first, "spm-first")
+    vocab_ids = {t: i for i, t in enumerate(tokens)}
+    gen = generate_merges(vocab_ids, dict(zip(tokens, scores)))
+    legacy = Tokenizer(models.BPE(vocab=vocab_ids, merges=gen, unk_token="<unk>", byte_fallback=True, fuse_unk=True))
+    legacy.normalizer = normalizers.Sequence([normalizers.Prepend("\u2581"), normalizers.Replace(" ", "\u2581")])
+    legacy.decoder = decoders.Sequence([decoders.Replace("\u2581", " "), decoders.ByteFallback(), decoders.Fuse(),
+                                        decoders.Strip(" ", 1, 0)])
+    legacy.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in ["<unk>", "<s>", "</s>"]])
+    save(legacy, "spm-legacy")
+    spm = {"tokens": tokens, "scores": scores, "token_types": types, "bos_id": 1, "eos_id": 2, "unk_id": 0}
+    for name, tk in (("first", first), ("legacy", legacy)):
+        spm[name] = {"ids": [ids_of(tk, t) for t in texts],
+                     "decoded": [tk.decode(ids_of(tk, t), skip_special_tokens=False) for t in texts]}
+    write_json("tokenizer_variants.json", {"oracle": versions(), "texts": texts, "byte_level": byte_level, "spm": spm})
+    print(f"wrote {os.path.relpath(out_root, ROOT)}/")
+
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--only", choices=["smollm2", "gemma3", "tiny", "chat"])
+    ap.add_argument("--only", choices=["smollm2", "gemma3", "tiny", "chat", "variants"])
     args = ap.parse_args()
     os.makedirs(FIX, exist_ok=True)
     if args.only in (None, "tiny"):
         make_tiny()
     if args.only in (None, "chat"):
         make_chat_templates()
+    if args.only in (None, "variants"):
+        make_variants()
     for name in GGUF_MODELS:
         if args.only in (None, name):
             make_gguf_fixture(name)

@@ -67,19 +67,6 @@ def write_json(path: str | os.PathLike, obj, indent: int = 1) -> None:
         f.write(text + "\n")
 
 
-def f32_list(a: np.ndarray) -> list:
-    """float32 values as Python floats whose JSON text is the shortest decimal that round-trips
-    to the same float32 (e.g. 0.1 rather than 0.10000000149011612); strtof()/strtod()+cast of the
-    text gives back the stored float32."""
-    out = []
-    for v in np.asarray(a, dtype=np.float32).reshape(-1):
-        if v == 0 or abs(v) >= 1e-4:
-            out.append(float(np.format_float_positional(v, unique=True, trim="0")))
-        else:
-            out.append(float(np.format_float_scientific(v, unique=True, trim="0")))
-    return out
-
-
 def round_to_f16_grid(a: np.ndarray) -> np.ndarray:
     """Round float values to the nearest float16-representable value, returned as float32."""
     return np.asarray(a, dtype=np.float32).astype(np.float16).astype(np.float32)
@@ -101,3 +88,77 @@ def write_arrays_bin(path: str | os.PathLike, arrays: list[tuple[str, np.ndarray
             meta[name] = {"dtype": dt, "shape": [int(s) for s in arr.shape], "offset": off, "nbytes": len(b)}
             off += len(b)
     return meta, off
+
+
+# ----------------------------------------------------------------------------------------------
+# bfloat16 and a minimal safetensors reader/writer (numpy has no bfloat16, so safetensors.numpy
+# cannot handle BF16 files)
+# ----------------------------------------------------------------------------------------------
+
+def f32_to_bf16_bits(a: np.ndarray) -> np.ndarray:
+    """Round float32 -> bfloat16 (round to nearest, ties to even); returns the uint16 bit patterns."""
+    u = np.ascontiguousarray(a, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    u = (u + 0x7FFF + ((u >> 16) & 1)) >> 16
+    return u.astype(np.uint16)
+
+
+def bf16_bits_to_f32(b: np.ndarray) -> np.ndarray:
+    return (np.asarray(b, dtype=np.uint16).astype(np.uint32) << 16).view(np.float32)
+
+
+def round_to_bf16_f16_grid(a: np.ndarray) -> np.ndarray:
+    """Round to bfloat16, then zero anything below float16's normal range (|x| < 2^-14), so that every
+    value is exactly representable in BOTH bfloat16 and float16. Returned as float32."""
+    r = bf16_bits_to_f32(f32_to_bf16_bits(a))
+    r = np.where(np.abs(r) < 2.0 ** -14, np.float32(0), r).astype(np.float32)
+    assert np.array_equal(r.astype(np.float16).astype(np.float32), r)
+    return r
+
+
+_ST_DTYPES = {"F32": ("<f4", 4), "F16": ("<f2", 2), "BF16": ("<u2", 2)}
+
+
+def write_safetensors(path: str | os.PathLike, tensors: dict[str, tuple[str, np.ndarray]],
+                      metadata: dict | None = None) -> None:
+    """tensors: name -> (dtype "F32" | "F16" | "BF16", float32 array). Layout as the safetensors
+    library writes it: u64 LE header length, JSON header (tensors ordered by dtype size desc, then
+    name; padded with spaces to a multiple of 8), then the raw little-endian data."""
+    order = sorted(tensors, key=lambda k: (-_ST_DTYPES[tensors[k][0]][1], k))
+    header: dict = {}
+    if metadata:
+        header["__metadata__"] = metadata
+    blobs, off = [], 0
+    for k in order:
+        dt, a = tensors[k]
+        if dt == "BF16":
+            b = f32_to_bf16_bits(a).astype("<u2").tobytes()
+        else:
+            b = np.ascontiguousarray(a, dtype=_ST_DTYPES[dt][0]).tobytes()
+        header[k] = {"dtype": dt, "shape": [int(s) for s in np.shape(a)], "data_offsets": [off, off + len(b)]}
+        blobs.append(b)
+        off += len(b)
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * ((-len(h)) % 8)
+    with open(path, "wb") as f:
+        f.write(len(h).to_bytes(8, "little"))
+        f.write(h)
+        for b in blobs:
+            f.write(b)
+    os.chmod(path, 0o644)
+
+
+def read_safetensors(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """Every tensor as float32 (F32 / F16 / BF16)."""
+    data = Path(path).read_bytes()
+    n = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8:8 + n])
+    base = 8 + n
+    out = {}
+    for k, v in header.items():
+        if k == "__metadata__":
+            continue
+        s, e = v["data_offsets"]
+        raw = np.frombuffer(data[base + s:base + e], dtype=_ST_DTYPES[v["dtype"]][0])
+        a = bf16_bits_to_f32(raw) if v["dtype"] == "BF16" else raw.astype(np.float32)
+        out[k] = a.reshape(v["shape"])
+    return out

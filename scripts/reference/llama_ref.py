@@ -147,9 +147,12 @@ class KVCache:
 
 
 def forward(w: LlamaWeights, tokens, rope_style: str = "adjacent", cache: KVCache | None = None,
-            dtype=np.float64) -> np.ndarray:
+            dtype=np.float64, act_quant=None) -> np.ndarray:
     """Logits (T, vocab) for `tokens`, appended after whatever `cache` holds (positions continue
-    from cache.length). Weights are expected to already be in `dtype` (see LlamaWeights.astype)."""
+    from cache.length). Weights are expected to already be in `dtype` (see LlamaWeights.astype).
+    act_quant: optional function applied to the input of every weight matmul (used only to
+    simulate engines that quantize activations, e.g. to Q8; None for the reference)."""
+    aq = act_quant or (lambda a: a)
     cfg = w.cfg
     tokens = np.asarray(tokens, dtype=np.int64)
     T = tokens.shape[0]
@@ -162,7 +165,7 @@ def forward(w: LlamaWeights, tokens, rope_style: str = "adjacent", cache: KVCach
 
     x = w.tok_embd[tokens].astype(dtype)
     for li, L in enumerate(w.layers):
-        h = rms_norm(x, L.attn_norm, cfg.norm_eps)
+        h = aq(rms_norm(x, L.attn_norm, cfg.norm_eps))
         q = (h @ L.wq.T).reshape(T, H, hd)
         k = (h @ L.wk.T).reshape(T, KV, hd)
         v = (h @ L.wv.T).reshape(T, KV, hd)
@@ -185,11 +188,21 @@ def forward(w: LlamaWeights, tokens, rope_style: str = "adjacent", cache: KVCach
             p = np.exp(sc)
             p /= p.sum(axis=-1, keepdims=True)
             attn[:, hh, :] = p @ v[:, kv, :]
-        x = x + attn.reshape(T, H * hd) @ L.wo.T
-        h = rms_norm(x, L.ffn_norm, cfg.norm_eps)
-        x = x + (silu(h @ L.w_gate.T) * (h @ L.w_up.T)) @ L.w_down.T
-    x = rms_norm(x, w.output_norm, cfg.norm_eps)
+        x = x + aq(attn.reshape(T, H * hd)) @ L.wo.T
+        h = aq(rms_norm(x, L.ffn_norm, cfg.norm_eps))
+        x = x + aq(silu(h @ L.w_gate.T) * (h @ L.w_up.T)) @ L.w_down.T
+    x = aq(rms_norm(x, w.output_norm, cfg.norm_eps))
     return x @ w.output.T
+
+
+def quantize_q8_blocks(a: np.ndarray) -> np.ndarray:
+    """Round-trip through llama.cpp-style 8-bit block quantization along the last axis (blocks of 32,
+    scale d = max|x|/127 stored as fp16, q = round(x/d)). Simulation aid only."""
+    shp = a.shape
+    b = a.reshape(-1, 32).astype(np.float32)
+    d = (np.abs(b).max(axis=1, keepdims=True) / 127.0).astype(np.float16).astype(np.float32)
+    q = np.round(np.divide(b, d, out=np.zeros_like(b), where=d > 0))
+    return (q * d).reshape(shp).astype(a.dtype)
 
 
 def greedy_generate(w: LlamaWeights, prompt_tokens, n_new: int, rope_style: str = "adjacent",
@@ -273,17 +286,18 @@ def load_gguf(path: str | Path) -> LlamaWeights:
 def load_hf_dir(path: str | Path) -> LlamaWeights:
     """Load a Hugging Face LlamaForCausalLM directory (config.json + model.safetensors).
     Q/K are in HF (unpermuted) order: use rope_style="neox"."""
-    from safetensors.numpy import load_file
+    from .common import read_safetensors  # handles BF16, which safetensors.numpy cannot
 
     path = Path(path)
     c = json.loads((path / "config.json").read_text())
-    t = {k: v.astype(np.float32) for k, v in load_file(str(path / "model.safetensors")).items()}
+    t = read_safetensors(path / "model.safetensors")
     n_head = c["num_attention_heads"]
     hd = c.get("head_dim") or c["hidden_size"] // n_head
     cfg = LlamaConfig(
         n_layer=c["num_hidden_layers"], d_model=c["hidden_size"], n_head=n_head,
         n_head_kv=c.get("num_key_value_heads", n_head), d_ff=c["intermediate_size"],
-        vocab_size=c["vocab_size"], rope_base=float(c.get("rope_theta", 10000.0)),
+        vocab_size=c["vocab_size"],
+        rope_base=float(c.get("rope_theta", (c.get("rope_parameters") or {}).get("rope_theta", 10000.0))),
         norm_eps=float(c["rms_norm_eps"]), head_dim=hd, rope_dim=hd,
         tied_embeddings=bool(c.get("tie_word_embeddings", False)),
     )

@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from . import gpt2_ref, llama_ref
-from .common import entropy, round_to_f16_grid, sha256_file, write_arrays_bin, write_json
+from .common import (entropy, round_to_bf16_f16_grid, round_to_f16_grid, sha256_file, write_arrays_bin,
+                     write_json, write_safetensors)
 
 GPT2_SEED = 20240601
 LLAMA_SEED = 20240602
@@ -69,12 +70,13 @@ def _train_tokenizer():
     return tok
 
 
-def prepare_tokenizer(fixtures: Path, hf_dirs: list[Path]) -> tuple:
+def prepare_tokenizer(repo: Path, hf_dirs: list[Path], log=print) -> tuple:
     """Returns (tokenizers.Tokenizer, source description). Copies/writes tokenizer.json, vocab.json,
-    merges.txt into every HF directory."""
+    merges.txt into every HF directory. The shared tokenizer is always taken from the repository's
+    tests/fixtures (also when writing elsewhere with --out/--check)."""
     from tokenizers import Tokenizer
 
-    shared = fixtures / SHARED_TOKENIZER_DIR
+    shared = repo / "tests" / "fixtures" / SHARED_TOKENIZER_DIR
     if (shared / "tokenizer.json").is_file():
         tok = Tokenizer.from_file(str(shared / "tokenizer.json"))
         source = f"tests/fixtures/{SHARED_TOKENIZER_DIR}/tokenizer.json (copied)"
@@ -84,6 +86,7 @@ def prepare_tokenizer(fixtures: Path, hf_dirs: list[Path]) -> tuple:
                 if (shared / name).is_file():
                     shutil.copyfile(shared / name, d / name)
     else:
+        log(f"[tiny] WARNING: {shared} missing; training a fallback tokenizer (different vocab!)")
         tok = _train_tokenizer()
         source = (f"trained by scripts/reference/tiny_models.py (tokenizers BpeTrainer, byte-level, "
                   f"vocab {OWN_VOCAB_SIZE}, special <|endoftext|>)")
@@ -162,6 +165,10 @@ def _normal(rng, shape, std):
     return round_to_f16_grid(rng.standard_normal(shape) * std)
 
 
+def _normal_bf(rng, shape, std):
+    return round_to_bf16_f16_grid(rng.standard_normal(shape) * std)
+
+
 def make_gpt2_weights(vocab: int) -> gpt2_ref.GPT2Weights:
     cfg = gpt2_ref.GPT2Config(n_layer=2, n_embd=64, n_head=4, n_positions=128, vocab_size=vocab, eps=1e-5)
     d, ff = cfg.n_embd, cfg.n_inner
@@ -184,23 +191,24 @@ def make_gpt2_weights(vocab: int) -> gpt2_ref.GPT2Weights:
 
 
 def make_llama_weights(vocab: int) -> llama_ref.LlamaWeights:
-    """HF layout (unpermuted Q/K, NeoX rope)."""
+    """HF layout (unpermuted Q/K, NeoX rope). Values lie on the bfloat16 AND float16 grids (the HF
+    file is BF16, the GGUF F16, both exact)."""
     cfg = llama_ref.LlamaConfig(n_layer=2, d_model=64, n_head=4, n_head_kv=2, d_ff=128, vocab_size=vocab,
                                 rope_base=10000.0, norm_eps=1e-5, tied_embeddings=False)
     d, hd, ff = cfg.d_model, cfg.head_dim, cfg.d_ff
     rng = np.random.default_rng(LLAMA_SEED)
-    emb = _normal(rng, (vocab, d), 0.5)
+    emb = _normal_bf(rng, (vocab, d), 0.5)
     layers = []
     for _ in range(cfg.n_layer):
         layers.append(llama_ref.LlamaLayer(
-            attn_norm=round_to_f16_grid(1 + rng.standard_normal(d) * 0.1),
-            wq=_normal(rng, (cfg.n_head * hd, d), 0.2), wk=_normal(rng, (cfg.n_head_kv * hd, d), 0.2),
-            wv=_normal(rng, (cfg.n_head_kv * hd, d), 0.2), wo=_normal(rng, (d, cfg.n_head * hd), 0.1),
-            ffn_norm=round_to_f16_grid(1 + rng.standard_normal(d) * 0.1),
-            w_gate=_normal(rng, (ff, d), 0.2), w_up=_normal(rng, (ff, d), 0.2), w_down=_normal(rng, (d, ff), 0.1),
+            attn_norm=round_to_bf16_f16_grid(1 + rng.standard_normal(d) * 0.1),
+            wq=_normal_bf(rng, (cfg.n_head * hd, d), 0.2), wk=_normal_bf(rng, (cfg.n_head_kv * hd, d), 0.2),
+            wv=_normal_bf(rng, (cfg.n_head_kv * hd, d), 0.2), wo=_normal_bf(rng, (d, cfg.n_head * hd), 0.1),
+            ffn_norm=round_to_bf16_f16_grid(1 + rng.standard_normal(d) * 0.1),
+            w_gate=_normal_bf(rng, (ff, d), 0.2), w_up=_normal_bf(rng, (ff, d), 0.2), w_down=_normal_bf(rng, (d, ff), 0.1),
         ))
-    out_norm = round_to_f16_grid(1 + rng.standard_normal(d) * 0.1)
-    out = _normal(rng, (vocab, d), 0.3)
+    out_norm = round_to_bf16_f16_grid(1 + rng.standard_normal(d) * 0.1)
+    out = _normal_bf(rng, (vocab, d), 0.3)
     return llama_ref.LlamaWeights(cfg, emb, layers, out_norm, out)
 
 
@@ -292,11 +300,13 @@ def write_llama_hf(w: llama_ref.LlamaWeights, d: Path, tokens: list[str], max_po
                      num_key_value_heads=cfg.n_head_kv, head_dim=cfg.head_dim, max_position_embeddings=max_pos,
                      rms_norm_eps=cfg.norm_eps, rope_theta=cfg.rope_base, tie_word_embeddings=False,
                      hidden_act="silu", bos_token_id=eos, eos_token_id=eos, architectures=["LlamaForCausalLM"])
-    hc.dtype = "float32"
+    hc.dtype = "bfloat16"
     j = json.loads(hc.to_json_string())
-    # transformers 5 writes the rope base only inside "rope_parameters"; transformers 4 (and most
-    # config.json files in the wild) use a top-level "rope_theta". Keep both so either reader works.
+    # transformers 5 writes the rope base only inside "rope_parameters" and the dtype as "dtype";
+    # transformers 4 (and most config.json files in the wild) use top-level "rope_theta" and
+    # "torch_dtype". Keep both spellings so either kind of reader works.
     j["rope_theta"] = cfg.rope_base
+    j["torch_dtype"] = "bfloat16"
     j = dict(sorted(j.items()))
     (d / "config.json").write_text(json.dumps(j, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     t = {"model.embed_tokens.weight": w.tok_embd, "model.norm.weight": w.output_norm, "lm_head.weight": w.output}
@@ -310,7 +320,7 @@ def write_llama_hf(w: llama_ref.LlamaWeights, d: Path, tokens: list[str], max_po
             b + "mlp.gate_proj.weight": L.w_gate, b + "mlp.up_proj.weight": L.w_up,
             b + "mlp.down_proj.weight": L.w_down,
         })
-    _save_safetensors(d / "model.safetensors", t)
+    write_safetensors(d / "model.safetensors", {k: ("BF16", v) for k, v in t.items()}, {"format": "pt"})
     _write_tokenizer_config(d, tokens, "PreTrainedTokenizerFast", max_pos)
 
 
@@ -411,13 +421,20 @@ def _sequences(tok, texts: list[str], vocab: int, seed: int) -> list[tuple[str, 
     return seqs
 
 
+def _model_desc(d: Path, name: str, ggufs: list[str]) -> dict:
+    rel = f"tests/fixtures/{name}"
+    files = ["hf/model.safetensors"] + ggufs
+    return {"hf_dir": f"{rel}/hf", "gguf": [f"{rel}/{g}" for g in ggufs],
+            "sha256": {f"{rel}/{f}": sha256_file(d / f) for f in files}}
+
+
 def build_all(repo: Path, fixtures: Path, log=print) -> list[Path]:
     g_dir, l_dir = fixtures / "tiny_gpt2", fixtures / "tiny_llama"
     for d in (g_dir / "hf", l_dir / "hf"):
         if d.exists():
             shutil.rmtree(d)
         d.mkdir(parents=True)
-    tok, tok_source = prepare_tokenizer(fixtures, [g_dir / "hf", l_dir / "hf"])
+    tok, tok_source = prepare_tokenizer(repo, [g_dir / "hf", l_dir / "hf"], log)
     tokens, merges, special = _tokenizer_parts(tok)
     vocab = len(tokens)
     log(f"[tiny] tokenizer: {tok_source}; vocab {vocab}, {len(merges)} merges")
@@ -442,7 +459,7 @@ def build_all(repo: Path, fixtures: Path, log=print) -> list[Path]:
         if diff > 1e-6:
             raise RuntimeError(f"tiny gpt2: HF vs GGUF reference mismatch {diff}")
         glog.append(a)
-    write_ref_logits(g_dir, {"hf_dir": "tests/fixtures/tiny_gpt2/hf", "gguf": ["tests/fixtures/tiny_gpt2/tiny_gpt2.gguf"]},
+    write_ref_logits(g_dir, _model_desc(g_dir, "tiny_gpt2", ["tiny_gpt2.gguf"]),
                      gseqs, glog, {"generator": "scripts/make_reference_fixtures.py (scripts/reference/tiny_models.py)",
                                    "compute_dtype": "float64", "weights_seed": GPT2_SEED,
                                    "forward": "HF GPT2LMHeadModel semantics: LayerNorm(bias), learned positions, "
@@ -469,7 +486,7 @@ def build_all(repo: Path, fixtures: Path, log=print) -> list[Path]:
         if len(ids) > 2 and np.abs(a - wrong).max() < 1e-2:
             raise RuntimeError("tiny llama: rope convention does not matter?! (weights too weak)")
         llog.append(a)
-    write_ref_logits(l_dir, {"hf_dir": "tests/fixtures/tiny_llama/hf", "gguf": ["tests/fixtures/tiny_llama/tiny_llama.gguf"]},
+    write_ref_logits(l_dir, _model_desc(l_dir, "tiny_llama", ["tiny_llama.gguf"]),
                      lseqs, llog, {"generator": "scripts/make_reference_fixtures.py (scripts/reference/tiny_models.py)",
                                    "compute_dtype": "float64", "weights_seed": LLAMA_SEED,
                                    "forward": "HF LlamaForCausalLM semantics: RMSNorm, NeoX rotate_half RoPE on HF "

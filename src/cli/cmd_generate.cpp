@@ -42,7 +42,7 @@ void run_generate(const GenerateOptions& o) {
     std::vector<ChatMessage> msgs;
     if (!o.system.empty()) msgs.push_back({"system", o.system});
     msgs.push_back({"user", text});
-    prompt = tok.encode(tok.apply_chat_template(msgs, true), true, true);
+    prompt = tok.encode(tok.apply_chat_template(msgs, true), false, true);  // templates write BOS
   } else {
     prompt = tok.encode(text, true, false);
   }

@@ -1,6 +1,9 @@
 // AVX-512 VNNI kernels on the RP16 packed layout (see quant.h): 16 rows per zmm lane set,
 // activations broadcast 4 bytes at a time, vpdpbusd accumulates each 32-value block in int32.
 // Also: activation quantization and the float-weight (F32/F16/BF16) kernels.
+// GCC 12 warns falsely about _mm512_undefined_* inside the intrinsics headers.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
 #include <cstdint>
@@ -18,56 +21,74 @@ namespace {
 
 using namespace simd512;
 
-template <Bits B, Scl S, int T>
-inline void tile_kernel(const uint8_t* grp, int64_t nb, const ActQ& a, int64_t t0, float* y,
-                        int64_t rows, int64_t r0, __mmask16 rmask) {
+// G row groups x T tokens: acc[g][t] holds 16 rows of token t. G = 2 for the GEMV gives
+// two independent f32 chains (the canonical order is per row, so groups may interleave).
+template <Bits B, Scl S, int T, int G>
+inline void tile_kernel(const uint8_t* const* grp, int64_t nb, const ActQ& a, int64_t t0, float* y,
+                        int64_t rows, const int64_t* r0, const __mmask16* rmask) {
   constexpr int BB = bit_bytes<B>();
-  const uint8_t* sreg = grp + nb * BB;
-  __m512 acc[T];
-  for (int t = 0; t < T; t++) acc[t] = _mm512_setzero_ps();
+  __m512 acc[G][T];
+#pragma GCC unroll 2
+  for (int g = 0; g < G; g++)
+#pragma GCC unroll 8
+    for (int t = 0; t < T; t++) acc[g][t] = _mm512_setzero_ps();
   const int8_t* q0 = a.q + t0 * a.q_stride;
   const ActBlock* b0 = a.blk + t0 * nb;
   for (int64_t k = 0; k < nb; k++) {
-    __m512i w[8];
-    unpack<B>(grp + k * BB, w);
-    const BlockScales sc = load_scales<S>(sreg, k);
-    for (int t = 0; t < T; t++) {
-      const int8_t* q = q0 + t * a.q_stride + 32 * k;
-      const ActBlock& ab = b0[t * nb + k];
-      block_fma<S>(w, q, ab, sc, acc[t]);
+#pragma GCC unroll 2
+    for (int g = 0; g < G; g++) {
+      __m512i w[8];
+      unpack<B>(grp[g] + k * BB, w);
+      const BlockScales sc = load_scales<S>(grp[g] + nb * BB, k);
+#pragma GCC unroll 8
+      for (int t = 0; t < T; t++) block_fma<S>(w, q0 + t * a.q_stride + 32 * k, b0[t * nb + k], sc, acc[g][t]);
     }
   }
-  for (int t = 0; t < T; t++) _mm512_mask_storeu_ps(y + (t0 + t) * rows + r0, rmask, acc[t]);
+#pragma GCC unroll 2
+  for (int g = 0; g < G; g++)
+#pragma GCC unroll 8
+    for (int t = 0; t < T; t++) _mm512_mask_storeu_ps(y + (t0 + t) * rows + r0[g], rmask[g], acc[g][t]);
 }
 
 template <Bits B, Scl S>
 void run(const QJob& j, int64_t g0, int64_t g1) {
   const ActQ& a = *j.act;
   const int64_t nb = a.nb;
-  uint8_t* tmp = j.packed ? nullptr : scratch(2, j.gbytes);
-  for (int64_t g = g0; g < g1; g++) {
-    const uint8_t* grp;
-    if (j.packed) {
-      grp = j.packed + g * j.gbytes;
-    } else {
-      pack_group(*j.fmt, j.data, j.row_stride, j.rows, j.cols, g, tmp);
-      grp = tmp;
+  const int64_t n = a.n_tok;
+  uint8_t* tmp = j.packed ? nullptr : scratch(2, 2 * j.gbytes);
+  for (int64_t g = g0; g < g1;) {
+    const int G = (n == 1 && g + 1 < g1) ? 2 : 1;
+    const uint8_t* grp[2];
+    int64_t r0[2];
+    __mmask16 rmask[2];
+    for (int i = 0; i < G; i++) {
+      if (j.packed) {
+        grp[i] = j.packed + (g + i) * j.gbytes;
+      } else {
+        pack_group(*j.fmt, j.data, j.row_stride, j.rows, j.cols, g + i, tmp + i * j.gbytes);
+        grp[i] = tmp + i * j.gbytes;
+      }
+      r0[i] = (g + i) * kGroupRows;
+      const int64_t nr = j.rows - r0[i] < kGroupRows ? j.rows - r0[i] : kGroupRows;
+      rmask[i] = (__mmask16)((1u << nr) - 1);
     }
-    const int64_t r0 = g * kGroupRows;
-    const int64_t nr = j.rows - r0 < kGroupRows ? j.rows - r0 : kGroupRows;
-    const __mmask16 rmask = (__mmask16)((1u << nr) - 1);
+    if (G == 2) {
+      tile_kernel<B, S, 1, 2>(grp, nb, a, 0, j.y, j.rows, r0, rmask);
+      g += 2;
+      continue;
+    }
     int64_t t = 0;
-    const int64_t n = a.n_tok;
-    for (; t + 8 <= n; t += 8) tile_kernel<B, S, 8>(grp, nb, a, t, j.y, j.rows, r0, rmask);
+    for (; t + 8 <= n; t += 8) tile_kernel<B, S, 8, 1>(grp, nb, a, t, j.y, j.rows, r0, rmask);
     if (t + 4 <= n) {
-      tile_kernel<B, S, 4>(grp, nb, a, t, j.y, j.rows, r0, rmask);
+      tile_kernel<B, S, 4, 1>(grp, nb, a, t, j.y, j.rows, r0, rmask);
       t += 4;
     }
     if (t + 2 <= n) {
-      tile_kernel<B, S, 2>(grp, nb, a, t, j.y, j.rows, r0, rmask);
+      tile_kernel<B, S, 2, 1>(grp, nb, a, t, j.y, j.rows, r0, rmask);
       t += 2;
     }
-    if (t < n) tile_kernel<B, S, 1>(grp, nb, a, t, j.y, j.rows, r0, rmask);
+    if (t < n) tile_kernel<B, S, 1, 1>(grp, nb, a, t, j.y, j.rows, r0, rmask);
+    g += 1;
   }
 }
 

@@ -28,9 +28,11 @@ inline __m512i bcast4(const int8_t* p) {
 template <Bits B>
 inline void unpack(const uint8_t* b, __m512i w[8]) {
   if constexpr (B == Bits::B8) {
+#pragma GCC unroll 8
     for (int j = 0; j < 8; j++) w[j] = _mm512_loadu_si512(b + 64 * j);
   } else {
     const __m512i m4 = _mm512_set1_epi8(0x0F);
+#pragma GCC unroll 4
     for (int p = 0; p < 4; p++) {
       const __m512i v = _mm512_loadu_si512(b + 64 * p);
       w[p] = _mm512_and_si512(v, m4);
@@ -38,6 +40,7 @@ inline void unpack(const uint8_t* b, __m512i w[8]) {
     }
     if constexpr (B == Bits::B5) {
       const __m512i h = _mm512_set1_epi8(0x10);
+#pragma GCC unroll 8
       for (int j = 0; j < 8; j++) {
         __mmask64 k;
         std::memcpy(&k, b + 256 + 8 * j, 8);
@@ -123,13 +126,16 @@ inline void block_fma(const __m512i w[8], const int8_t* q, const ActBlock& ab, c
                       __m512& acc) {
   if constexpr (S == Scl::K6) {
     __m512i i0 = _mm512_set1_epi32(ab.c0), i1 = _mm512_set1_epi32(ab.c1);
+#pragma GCC unroll 4
     for (int j = 0; j < 4; j++) i0 = _mm512_dpbusd_epi32(i0, w[j], bcast4(q + 4 * j));
+#pragma GCC unroll 4
     for (int j = 4; j < 8; j++) i1 = _mm512_dpbusd_epi32(i1, w[j], bcast4(q + 4 * j));
     post<S>(i0, i1, ab, sc, acc);
   } else {
     // two chains for latency, summed exactly in int32
     __m512i i0 = S == Scl::Sym ? _mm512_set1_epi32(ab.c0) : _mm512_setzero_si512();
     __m512i i1 = _mm512_setzero_si512();
+#pragma GCC unroll 4
     for (int j = 0; j < 8; j += 2) {
       i0 = _mm512_dpbusd_epi32(i0, w[j], bcast4(q + 4 * j));
       i1 = _mm512_dpbusd_epi32(i1, w[j + 1], bcast4(q + 4 * j + 4));

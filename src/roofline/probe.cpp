@@ -317,8 +317,8 @@ double thread_cpu_s() {
 // divided by the CPU time it actually got, and the all-threads rate is the sum of those.
 struct Run {
   double wall = 0;
-  double rate = 0;         // work units per second, all threads (per CPU-second of each thread)
-  double utilization = 0;  // CPU time received / (wall x threads)
+  std::vector<double> rate;  // per thread: work units per CPU-second it ran
+  double utilization = 0;    // CPU time received / (wall x threads)
 };
 
 Run timed_all(ThreadPool& pool, double work_per_thread, const std::function<void(int)>& fn) {
@@ -334,42 +334,46 @@ Run timed_all(ThreadPool& pool, double work_per_thread, const std::function<void
   double sum = 0;
   for (double c : cpu) {
     sum += c;
-    r.rate += work_per_thread / std::max(c, 1e-9);
+    r.rate.push_back(work_per_thread / std::max(c, 1e-9));
   }
   r.utilization = sum / std::max(r.wall * pool.size(), 1e-9);
   return r;
 }
 
 struct Measured {
-  double rate = 0;
+  double rate = 0;  // all threads together
   double utilization = 1;
 };
 
 // Calibrates `param` (iterations or passes) so one run takes about `rep_s` of CPU time, then
-// repeats runs until `budget_s` of wall time is spent (at least `min_reps`) and keeps the
-// best rate: short repeated runs are likely to catch moments when the CPUs were ours.
+// repeats runs until `budget_s` of wall time is spent (at least `min_reps`). Each thread keeps
+// its best rate and the result is their sum: on a shared machine a thread is sometimes slowed
+// (preempted, or its core's sibling busy), and short repeated runs catch its undisturbed speed.
 Measured measure(ThreadPool& pool, const std::function<void(int, int64_t)>& run, double work_per_param,
                  double rep_s, double budget_s, int min_reps) {
   int64_t param = 1;
   for (;;) {
     Run r = timed_all(pool, work_per_param * (double)param, [&](int t) { run(t, param); });
-    double per_param_s = work_per_param / std::max(r.rate / pool.size(), 1e-30);  // CPU s per param
+    double slowest = *std::min_element(r.rate.begin(), r.rate.end());
+    double per_param_s = work_per_param / std::max(slowest, 1e-30);  // CPU s per param
     if (per_param_s * (double)param > rep_s / 8 || param > ((int64_t)1 << 40)) {
       param = std::max<int64_t>(1, (int64_t)(rep_s / per_param_s));
       break;
     }
     param *= 4;
   }
-  Measured m;
+  std::vector<double> best(pool.size(), 0.0);
   double util_sum = 0;
   int reps = 0;
   double t0 = now_s();
   while (reps < min_reps || (now_s() - t0 < budget_s && reps < 1000)) {
     Run r = timed_all(pool, work_per_param * (double)param, [&](int t) { run(t, param); });
-    m.rate = std::max(m.rate, r.rate);
+    for (size_t i = 0; i < best.size(); i++) best[i] = std::max(best[i], r.rate[i]);
     util_sum += r.utilization;
     reps++;
   }
+  Measured m;
+  for (double b : best) m.rate += b;
   m.utilization = util_sum / reps;
   return m;
 }
@@ -572,6 +576,8 @@ ProbeResult run_probe(const ProbeOptions& opt) {
   if (avail > 0) dram = std::min<uint64_t>(dram, avail / 4);
   if (opt.quick) dram = std::min<uint64_t>(dram, std::max<uint64_t>(256ull << 20, 2 * l3));
   levels.push_back({"DRAM", dram});
+  if (opt.max_working_set > 0)
+    for (auto& lv : levels) lv.total = std::min<uint64_t>(lv.total, opt.max_working_set);
 
   // Timing budget: each unit runs repeated short runs for `budget` seconds of wall time.
   const double rep_s = opt.quick ? 0.02 : 0.04;

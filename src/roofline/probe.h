@@ -53,6 +53,7 @@ struct ProbeResult {
 struct ProbeOptions {
   int threads = 0;       // 0 = all CPUs this process may run on
   bool quick = false;    // shorter timings (tests / CI): less accurate, ~3 s
+  uint64_t max_working_set = 0;  // cap on any level's working set in bytes (0 = none; tests)
   std::function<void(const std::string&)> progress;  // optional progress lines
 };
 

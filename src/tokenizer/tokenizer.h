@@ -57,6 +57,7 @@ struct TokenizerSpec {  // everything a tokenizer needs, format-independent
   int32_t bos_id = -1, eos_id = -1, eot_id = -1, pad_id = -1, unk_id = -1;
   bool add_bos = false, add_eos = false, add_space_prefix = false;
   SpacePrefix space_prefix = SpacePrefix::First;
+  bool ignore_merges = false;  // HF BPE ignore_merges (Llama 3): a pre-token that is itself a token is not merged
   std::string chat_template;  // raw Jinja text from the file (used to pick a known format), or a
                               // format name: "chatml", "gemma", "llama3", "llama2", "zephyr"
 };

@@ -1,0 +1,184 @@
+// Matmul kernel benchmarks (Google Benchmark).
+//
+//   rooflm_bench --benchmark_filter='matmul/q4_1/576x576/'       one shape
+//   rooflm_bench --benchmark_filter='tok:1/'                      all GEMVs
+//
+// Names: matmul/<type>/<rows>x<cols>/tok:<n_tok>/thr:<threads>/<path>/<hot|l3>
+//   hot: one copy of the matrix, re-read every iteration (stays in L2 when small)
+//   l3:  rotates over copies totalling ~64 MB, so every call streams its weights from L3
+//        like a decode step does (the whole SmolLM2-135M Q4_1 model is ~100 MB)
+// Counters: weight_GB/s = GGUF weight bytes (incl. scales) per second; GFLOP/s = 2 rows cols
+// n_tok per second; s_per_tok = seconds per token.
+// Also: prepare/<type>/<rows>x<cols> = repacking time (prepare_weight) per matrix.
+#include <benchmark/benchmark.h>
+
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/dtype.h"
+#include "core/fp16.h"
+#include "core/threadpool.h"
+#include "kernels/matmul.h"
+
+using namespace rooflm;
+
+namespace {
+
+std::vector<uint8_t> random_weights(DType t, int64_t rows, int64_t cols, uint32_t seed) {
+  std::mt19937 rng(seed);
+  const size_t rb = row_bytes(t, cols);
+  std::vector<uint8_t> w(rb * (size_t)rows);
+  for (auto& b : w) b = (uint8_t)rng();
+  const DTypeInfo& info = dtype_info(t);
+  std::vector<int> f16;
+  switch (t) {
+    case DType::Q8_0: case DType::Q4_0: case DType::Q5_0: f16 = {0}; break;
+    case DType::Q4_1: case DType::Q5_1: case DType::Q4_K: case DType::Q5_K: f16 = {0, 2}; break;
+    case DType::Q6_K: f16 = {208}; break;
+    case DType::F16: {
+      std::normal_distribution<float> nd(0.f, 0.05f);
+      for (size_t i = 0; i < w.size() / 2; i++) {
+        const uint16_t h = fp32_to_fp16(nd(rng));
+        std::memcpy(&w[2 * i], &h, 2);
+      }
+      return w;
+    }
+    default: return w;
+  }
+  std::uniform_real_distribution<float> u(1e-3f, 2e-2f);
+  for (size_t b = 0; b < w.size() / info.type_size; b++)
+    for (int off : f16) {
+      const uint16_t h = fp32_to_fp16(u(rng));
+      std::memcpy(&w[b * info.type_size + off], &h, 2);
+    }
+  return w;
+}
+
+ThreadPool& pool_for(int threads) {
+  static std::map<int, std::unique_ptr<ThreadPool>> pools;
+  auto& p = pools[threads];
+  if (!p) p = std::make_unique<ThreadPool>(threads);
+  return *p;
+}
+
+struct Mat {
+  std::vector<std::vector<uint8_t>> raw;
+  std::vector<WeightMatrix> w;
+};
+
+// Cached per (type, shape, copies): building and packing 64 MB is slow.
+Mat& matrices(DType t, int64_t rows, int64_t cols, int copies) {
+  static std::map<std::string, std::unique_ptr<Mat>> cache;
+  const std::string key = std::string(dtype_name(t)) + "/" + std::to_string(rows) + "x" + std::to_string(cols) +
+                          "/" + std::to_string(copies);
+  auto& m = cache[key];
+  if (!m) {
+    m = std::make_unique<Mat>();
+    for (int c = 0; c < copies; c++) {
+      m->raw.push_back(random_weights(t, rows, cols, 1234 + c));
+      m->w.push_back(make_weight(t, rows, cols, m->raw.back().data()));
+      prepare_weight(m->w.back(), &pool_for(2));
+    }
+  }
+  return *m;
+}
+
+void BM_matmul(benchmark::State& st, DType t, int64_t rows, int64_t cols, int64_t n_tok, int threads, KernelPath path,
+               bool l3) {
+  if (!kernel_path_supported(path)) {
+    st.SkipWithError("path not supported on this CPU");
+    return;
+  }
+  const size_t bytes = row_bytes(t, cols) * (size_t)rows;
+  const int copies = l3 ? (int)std::max<size_t>(2, (64u << 20) / bytes) : 1;
+  Mat& m = matrices(t, rows, cols, copies);
+  std::mt19937 rng(7);
+  std::normal_distribution<float> nd;
+  std::vector<float> x((size_t)(n_tok * cols)), y((size_t)(n_tok * rows));
+  for (auto& v : x) v = nd(rng);
+  ThreadPool& pool = pool_for(threads);
+  size_t i = 0;
+  for (auto _ : st) {
+    matmul(m.w[i], x.data(), n_tok, y.data(), pool, path);
+    benchmark::DoNotOptimize(y.data());
+    if (++i == m.w.size()) i = 0;
+  }
+  st.counters["weight_GB/s"] = benchmark::Counter((double)bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  st.counters["GFLOP/s"] =
+      benchmark::Counter(2.0 * rows * cols * n_tok * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  st.counters["s_per_tok"] = benchmark::Counter((double)n_tok, benchmark::Counter::kIsIterationInvariantRate |
+                                                                    benchmark::Counter::kInvert);
+}
+
+void BM_prepare(benchmark::State& st, DType t, int64_t rows, int64_t cols) {
+  auto raw = random_weights(t, rows, cols, 99);
+  for (auto _ : st) {
+    WeightMatrix w = make_weight(t, rows, cols, raw.data());
+    prepare_weight(w);
+    benchmark::DoNotOptimize(w.packed);
+  }
+  st.counters["GGUF_GB/s"] =
+      benchmark::Counter((double)raw.size() * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+struct Shape {
+  int64_t rows, cols;
+};
+
+int register_all() {
+  // SmolLM2-135M: q/o 576x576, k/v 192x576, gate/up 1536x576, down 576x1536, lm_head 49152x576
+  const Shape smol[] = {{576, 576}, {192, 576}, {1536, 576}, {576, 1536}, {49152, 576}};
+  // gemma3-270m K-quant shapes (cols multiple of 256): o 640x1024, down 640x2048
+  const Shape kshapes[] = {{576, 1536}, {640, 1024}, {640, 2048}};
+  const int64_t toks[] = {1, 4, 16, 64, 128, 512};
+  auto reg = [](DType t, Shape s, int64_t n, int thr, KernelPath p, bool l3) {
+    const std::string name = std::string("matmul/") + dtype_name(t) + "/" + std::to_string(s.rows) + "x" +
+                             std::to_string(s.cols) + "/tok:" + std::to_string(n) + "/thr:" + std::to_string(thr) +
+                             "/" + kernel_path_name(p) + "/" + (l3 ? "l3" : "hot");
+    auto* b = benchmark::RegisterBenchmark(name.c_str(), BM_matmul, t, s.rows, s.cols, n, thr, p, l3);
+    b->Unit(benchmark::kMicrosecond)->UseRealTime();
+  };
+  for (DType t : {DType::Q4_1, DType::Q8_0})
+    for (Shape s : smol) {
+      if (s.rows == 49152 && t == DType::Q4_1) continue;  // lm_head is Q8_0 in the default model
+      for (int thr : {1, 2}) {
+        reg(t, s, 1, thr, KernelPath::Auto, true);
+        reg(t, s, 1, thr, KernelPath::Auto, false);
+      }
+      for (int64_t n : toks)
+        for (int thr : {1, 2})
+          if (n > 1) reg(t, s, n, thr, KernelPath::Auto, false);
+      for (int64_t n : {16, 64}) reg(t, s, n, 1, KernelPath::AVX512, false);  // VNNI, for comparison
+    }
+  for (DType t : {DType::Q4_K, DType::Q5_K, DType::Q6_K})
+    for (Shape s : kshapes) {
+      for (int thr : {1, 2}) reg(t, s, 1, thr, KernelPath::Auto, true);
+      for (int64_t n : toks) reg(t, s, n, 2, KernelPath::Auto, false);
+    }
+  for (DType t : {DType::Q4_0, DType::Q5_0, DType::Q5_1, DType::F16})
+    for (Shape s : {Shape{576, 576}, Shape{1536, 576}}) {
+      reg(t, s, 1, 2, KernelPath::Auto, true);
+      reg(t, s, 64, 2, KernelPath::Auto, false);
+    }
+  for (DType t : {DType::Q4_1, DType::Q8_0, DType::Q4_K}) {
+    const Shape s = t == DType::Q4_K ? Shape{576, 1536} : Shape{1536, 576};
+    benchmark::RegisterBenchmark((std::string("prepare/") + dtype_name(t) + "/" + std::to_string(s.rows) + "x" +
+                                  std::to_string(s.cols)).c_str(),
+                                 BM_prepare, t, s.rows, s.cols)
+        ->Unit(benchmark::kMicrosecond);
+  }
+  benchmark::RegisterBenchmark("prepare/q8_0/49152x576", BM_prepare, DType::Q8_0, 49152, 576)
+      ->Unit(benchmark::kMillisecond);
+  return 0;
+}
+
+const int registered = register_all();
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# The test command: set up (packages, default model, build), then run the whole suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh --build-dir build
+ctest --test-dir build --output-on-failure -j 2 --timeout 600

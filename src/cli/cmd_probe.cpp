@@ -1,0 +1,65 @@
+// `rooflm probe`: measure this machine's bandwidth and compute roofs, print them, cache them.
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.h"
+#include "core/error.h"
+#include "roofline/probe.h"
+#include "roofline/util.h"
+
+namespace rooflm::cli {
+
+namespace {
+
+struct ProbeArgs {
+  bool json = false, cached = false, quick = false, no_save = false, verbose = false;
+  int threads = 0;
+  std::string out;
+};
+
+void run(const ProbeArgs& a) {
+  if (a.threads < 0) fail("--threads: expected a positive number of threads, got ", a.threads);
+  roofline::ProbeResult r;
+  std::string cache_path;
+  if (a.cached) {
+    auto c = roofline::load_probe_cache(a.threads);
+    if (!c) fail("--cached: no probe result cached at ", roofline::probe_cache_path(a.threads), " (run `rooflm probe` first)");
+    r = *c;
+    cache_path = roofline::probe_cache_path(a.threads);
+  } else {
+    roofline::ProbeOptions opt;
+    opt.threads = a.threads;
+    opt.quick = a.quick;
+    if (a.verbose) opt.progress = [](const std::string& s) { std::cerr << "probe: " << s << "\n"; };
+    r = roofline::run_probe(opt);
+    if (!a.no_save) cache_path = roofline::save_probe_cache(r);
+  }
+  std::string json = roofline::probe_to_json(r);
+  if (!a.out.empty()) roofline::write_file_atomic(a.out, json, "-o/--output");
+  if (a.json) {
+    std::cout << json;
+  } else {
+    std::cout << roofline::format_probe_table(r);
+    if (!cache_path.empty()) std::cout << (a.cached ? "from cache: " : "cached: ") << cache_path << "\n";
+    if (!a.out.empty()) std::cout << "wrote: " << a.out << "\n";
+  }
+}
+
+}  // namespace
+
+void register_probe(CLI::App& app) {
+  auto args = std::make_shared<ProbeArgs>();
+  CLI::App* sub = app.add_subcommand(
+      "probe", "Measure this machine's roofs (read bandwidth per cache level and DRAM; fp32 FMA, int8/bf16 dot, AMX peaks) "
+               "and cache them for the `host` hardware preset");
+  sub->add_flag("--json", args->json, "Print the result as JSON instead of a table");
+  sub->add_flag("--cached", args->cached, "Print the cached result for this CPU without measuring");
+  sub->add_flag("--quick", args->quick, "Shorter, less accurate timings (~3 s)");
+  sub->add_flag("--no-save", args->no_save, "Do not update the cache");
+  sub->add_flag("-v,--verbose", args->verbose, "Print progress to stderr");
+  sub->add_option("--threads,-t", args->threads, "Threads to measure with (default: all available CPUs)");
+  sub->add_option("-o,--output", args->out, "Also write the JSON result to this file");
+  sub->callback([args] { run(*args); });
+}
+
+}  // namespace rooflm::cli

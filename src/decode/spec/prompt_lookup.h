@@ -1,0 +1,38 @@
+// Prompt lookup: the context often repeats itself (code, quoted text, lists). Match the last
+// tokens of a node's context (committed context + draft path) against earlier positions of
+// the committed context and propose the tokens that followed.
+//
+// For a query suffix s, every earlier position j with ctx[j] == s.back() and a successor
+// ctx[j+1] is scored by its match length m (how many tokens of s end at j, up to
+// max_match). Among the positions with the longest match m* >= min_match, successors are
+// counted (ties: the most recent occurrence first); the distribution over them is scaled
+// by a confidence conf(m*) = m* / (m* + 1.5), capped at 0.95.
+#pragma once
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+#include "decode/spec/tree_builder.h"
+
+namespace rooflm::spec {
+
+class PromptLookup {
+ public:
+  PromptLookup(int min_match = 1, int max_match = 16) : min_match_(min_match), max_match_(max_match) {}
+
+  // Makes `ctx` the indexed context; cheap when it extends the previous one.
+  void sync(const std::vector<int32_t>& ctx);
+  const std::vector<int32_t>& context() const { return ctx_; }
+
+  // Candidates after ctx + path (path: draft tokens below the end of ctx), at most k,
+  // most likely first. Returns the longest match length found (0: none).
+  int top(const std::vector<int32_t>& path, int k, std::vector<Candidate>& out) const;
+  static float confidence(int m);
+
+ private:
+  int min_match_, max_match_;
+  std::vector<int32_t> ctx_;
+  std::unordered_map<int32_t, std::vector<int32_t>> pos_;  // token -> positions, ascending
+};
+
+}  // namespace rooflm::spec

@@ -1,0 +1,104 @@
+#include "decode/spec/spec_config.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "decode/spec/draft_session.h"
+#include "decode/spec/model_drafter.h"
+#include "decode/spec/ngram_drafter.h"
+#include "decode/spec/staged_drafter.h"
+
+namespace rooflm::spec {
+
+namespace {
+constexpr int kMaxTreeSize = 511;  // the target session's batch holds the tree and its root
+}
+
+SpecMode spec_mode_from_name(const std::string& name) {
+  if (name == "none") return SpecMode::None;
+  if (name == "chain") return SpecMode::Chain;
+  if (name == "tree") return SpecMode::Tree;
+  if (name == "staged") return SpecMode::Staged;
+  fail("--spec: expected none, chain, tree or staged, got '", name, "'");
+}
+
+const char* spec_mode_name(SpecMode m) {
+  switch (m) {
+    case SpecMode::None: return "none";
+    case SpecMode::Chain: return "chain";
+    case SpecMode::Tree: return "tree";
+    case SpecMode::Staged: return "staged";
+  }
+  return "?";
+}
+
+void SpecConfig::validate() const {
+  if (draft_len < 1) fail("--draft-len: expected at least 1 token, got ", draft_len);
+  if (draft_len > kMaxTreeSize) fail("--draft-len: expected at most ", kMaxTreeSize, ", got ", draft_len);
+  if (tree_size < 1) fail("--tree-size: expected at least 1 candidate, got ", tree_size);
+  if (tree_size > kMaxTreeSize) fail("--tree-size: expected at most ", kMaxTreeSize, " candidates, got ", tree_size);
+  if (tree_width < 1) fail("--tree-width: expected at least 1, got ", tree_width);
+  if (tree_width > 64) fail("--tree-width: expected at most 64, got ", tree_width);
+  if (tree_shape != "dynamic" && tree_shape != "sparse")
+    fail("--tree-shape: expected dynamic or sparse, got '", tree_shape, "'");
+  if (mode == SpecMode::None) {
+    if (!draft_path.empty()) fail("-d/--draft: a draft model needs --spec chain, tree or staged");
+    if (!ngram_corpus.empty()) fail("--ngram-corpus: needs --spec chain, tree or staged");
+  }
+  if (mode == SpecMode::Chain && !draft_path.empty() && !ngram_corpus.empty())
+    fail("--ngram-corpus: --spec chain with a draft model (-d) uses no n-gram drafter");
+  if (mode == SpecMode::Tree && !draft_path.empty() && !ngram_corpus.empty())
+    fail("--ngram-corpus: --spec tree with a draft model (-d) uses no n-gram drafter");
+}
+
+SpecLimits SpecConfig::limits() const {
+  SpecLimits l;
+  l.depth = draft_len;
+  l.size = mode == SpecMode::Chain ? draft_len : tree_size;
+  return l;
+}
+
+SpecSetup make_spec(const SpecConfig& cfg, const Model& target, const SamplerParams& sampling, int64_t n_ctx,
+                    ThreadPool& pool) {
+  cfg.validate();
+  SpecSetup s;
+  if (cfg.mode == SpecMode::None) return s;
+  s.limits = cfg.limits();
+  if ((int64_t)s.limits.size + 1 > n_ctx)
+    fail(cfg.mode == SpecMode::Chain ? "--draft-len " : "--tree-size ", s.limits.size, ": a tree of ",
+         s.limits.size + 1, " nodes (with its root) does not fit the context of ", n_ctx, " tokens");
+  s.max_logits = s.limits.size + 1;
+  const int64_t V = target.config().n_vocab;
+  const TreeShape shape = cfg.mode == SpecMode::Chain ? TreeShape::Chain : tree_shape_from_name(cfg.tree_shape);
+
+  std::vector<std::vector<int32_t>> corpus;
+  if (!cfg.ngram_corpus.empty()) corpus = load_corpus(cfg.ngram_corpus, target.tokenizer(), "--ngram-corpus");
+
+  if (!cfg.draft_path.empty()) {
+    s.draft_model = Model::load(cfg.draft_path);
+    check_same_vocab(target, *s.draft_model, "-d/--draft");
+    const int64_t draft_ctx =
+        std::min<int64_t>(s.draft_model->config().n_ctx_train, n_ctx + cfg.draft_len + cfg.tree_size + 2);
+    if (cfg.mode == SpecMode::Staged) {
+      StagedOptions o;
+      o.tree = {TreeShape::Dynamic, cfg.draft_len, cfg.tree_width, cfg.tree_size, 1};
+      o.inner.tree = {TreeShape::Dynamic, cfg.draft_len, cfg.tree_width, SpecConfig::kInnerTreeSize, 1};
+      o.sampling = sampling;
+      s.drafter = std::make_unique<StagedDrafter>(*s.draft_model, o, std::move(corpus), draft_ctx, pool);
+    } else {
+      ModelDrafterOptions o;
+      o.tree = {shape, cfg.draft_len, cfg.mode == SpecMode::Chain ? 1 : cfg.tree_width, s.limits.size, 1};
+      o.sampling = sampling;
+      s.drafter = std::make_unique<ModelDrafter>(*s.draft_model, o, draft_ctx, pool);
+    }
+    return s;
+  }
+  NgramOptions o;
+  o.katz = true;
+  o.lookup = cfg.mode != SpecMode::Tree;
+  o.tree = {shape, cfg.draft_len, cfg.mode == SpecMode::Chain ? 1 : cfg.tree_width, s.limits.size, 1};
+  s.drafter = std::make_unique<NgramDrafter>(V, o, std::move(corpus));
+  return s;
+}
+
+}  // namespace rooflm::spec

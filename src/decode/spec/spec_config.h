@@ -1,0 +1,62 @@
+// Speculative-decoding configuration as the CLI sees it (--spec, -d, --draft-len,
+// --tree-size, --tree-width, --tree-shape, --ngram-corpus), its validation (errors name the
+// flag), and the drafter it builds.
+//
+//   mode     with -d DRAFT                          without a draft model
+//   chain    draft model chain of K                 n-gram chain (prompt lookup + Katz) of K
+//   tree     draft-model tree (dynamic or sparse)   Katz trigram tree (dynamic or sparse)
+//   staged   draft model sped up by n-grams: its    prompt lookup + Katz trigram tree
+//            greedy chain + alternatives as a tree  (the n-gram stage alone)
+// K = --draft-len (depth), N = --tree-size (candidates, root excluded), W = --tree-width.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/threadpool.h"
+#include "decode/sampler.h"
+#include "decode/spec/drafter.h"
+#include "decode/spec/speculative.h"
+#include "model/model.h"
+
+namespace rooflm::spec {
+
+enum class SpecMode { None, Chain, Tree, Staged };
+SpecMode spec_mode_from_name(const std::string& name);  // Error names --spec
+const char* spec_mode_name(SpecMode m);
+
+struct SpecConfig {
+  // Defaults measured on the 2-core Sapphire Rapids host with SmolLM2-135M Q4_1 (see
+  // docs in the report): verifying up to ~32 candidates costs little more than one token.
+  static constexpr int kDefaultDraftLen = 8;
+  static constexpr int kDefaultTreeSize = 32;
+  static constexpr int kDefaultTreeWidth = 4;
+  static constexpr int kInnerTreeSize = 12;  // staged: the draft model's own n-gram trees
+
+  SpecMode mode = SpecMode::None;
+  std::string draft_path;             // -d/--draft
+  int draft_len = kDefaultDraftLen;   // --draft-len
+  int tree_size = kDefaultTreeSize;   // --tree-size
+  int tree_width = kDefaultTreeWidth; // --tree-width
+  std::string tree_shape = "dynamic"; // --tree-shape
+  std::string ngram_corpus;           // --ngram-corpus
+
+  // Checks the flags alone (ranges, combinations).
+  void validate() const;
+  // Candidate limits of one tree in this mode.
+  SpecLimits limits() const;
+};
+
+struct SpecSetup {
+  std::unique_ptr<Model> draft_model;  // when -d was given
+  std::unique_ptr<Drafter> drafter;
+  SpecLimits limits;
+  int max_logits = 1;                  // what the target Session needs
+};
+
+// Validates against the target (context, vocabulary of the draft model, corpus file) and
+// builds the drafter. n_ctx: the target Session's context.
+SpecSetup make_spec(const SpecConfig& cfg, const Model& target, const SamplerParams& sampling, int64_t n_ctx,
+                    ThreadPool& pool);
+
+}  // namespace rooflm::spec

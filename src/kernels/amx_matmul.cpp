@@ -1,0 +1,258 @@
+// AMX int8 GEMM on the RP16 packed layout.
+//
+// C tile (16 tokens x 16 rows, int32) = A tile (16 tokens x 32 int8 activations of block k)
+// . B tile (8 quad-rows x 64 bytes: the packed block itself, unpacked to u8 for 4/5/6-bit
+// types) with TDPBSUD. Every 32-value block has its own scales, so each C tile is stored and
+// combined into f32 accumulators with AVX-512 in the canonical order (quant.h), which makes
+// the result bit-identical to the VNNI GEMV. Q6_K uses two K=16 products per block (its
+// scales change every 16 values).
+// GCC 12 warns falsely about _mm512_undefined_* inside the intrinsics headers.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/quant.h"
+#include "kernels/quant_simd512.h"
+
+#pragma GCC push_options
+#pragma GCC target("amx-tile,amx-int8,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,fma,f16c,avx2")
+
+namespace rooflm::kern {
+
+namespace {
+
+constexpr long kArchReqXcompPerm = 0x1023;
+constexpr long kXfeatureXtiledata = 18;
+
+struct alignas(64) TileCfg {
+  uint8_t palette = 1;
+  uint8_t start_row = 0;
+  uint8_t reserved[14] = {};
+  uint16_t colsb[16] = {};
+  uint8_t rows[16] = {};
+};
+
+inline void barrier() { __asm__ volatile("" ::: "memory"); }
+
+// tilestored of one 16 x 64-byte C tile into buf. Unlike _tile_stored (which clobbers all
+// memory and so makes GCC spill and reload the 16 accumulators around it), this names the
+// exact 1 KB it writes.
+struct Tile1K {
+  int32_t v[256];
+};
+#define ROOFLM_TILESTORE(tmm, buf)                                                               \
+  __asm__ volatile("tilestored %%tmm" #tmm ", (%1,%2,1)" : "=m"(*reinterpret_cast<Tile1K*>(buf)) \
+                   : "r"(buf), "r"(64L))
+
+void load_cfg(bool k6) {
+  TileCfg cfg;
+  // tmm0/1 (+6/7 for K6): C (16 x 16 int32); tmm2/3: A; tmm4/5: B
+  for (int i : {0, 1, 6, 7}) {
+    cfg.rows[i] = 16;
+    cfg.colsb[i] = 64;
+  }
+  for (int i = 2; i < 4; i++) {
+    cfg.rows[i] = 16;
+    cfg.colsb[i] = k6 ? 16 : 32;
+  }
+  for (int i = 4; i < 6; i++) {
+    cfg.rows[i] = k6 ? 4 : 8;
+    cfg.colsb[i] = 64;
+  }
+  barrier();
+  _tile_loadconfig(&cfg);
+}
+
+using namespace simd512;
+
+// Accumulate one stored C tile (for K6 also the second half) into acc[0..16). Padding tokens
+// (beyond n_tok) have zero activations and scales, so they are computed but never stored.
+// Sym / K6 tiles were computed with signed codes (u - off), so C already is the canonical I.
+template <Scl S>
+inline void post_tile(const int32_t* c0, const int32_t* c1, const ActBlock* blk, int64_t nb,
+                      const BlockScales& sc, __m512 acc[16]) {
+#pragma GCC unroll 16
+  for (int t = 0; t < 16; t++) {
+    const ActBlock& ab = blk[t * nb];
+    const __m512i i0 = _mm512_load_si512(c0 + 16 * t);
+    const __m512i i1 = S == Scl::K6 ? _mm512_load_si512(c1 + 16 * t) : i0;
+    post<S>(i0, i1, ab, sc, acc[t]);
+  }
+}
+
+// B tiles for block k: the packed block itself (Min/KMin 8-bit codes are not used by AMX:
+// Q8_0 is Sym) or unpacked into `unp`. Sym and K6 codes are stored signed (u - off).
+template <Bits B, Scl S>
+inline void unpack_b(const uint8_t* blk, uint8_t* dst) {
+  __m512i w[8];
+  unpack<B>(blk, w);
+  if constexpr (S == Scl::Sym || S == Scl::K6) {
+    const int off = B == Bits::B8 ? 128 : B == Bits::B4 ? 8 : B == Bits::B5 ? 16 : 32;
+    const __m512i o = _mm512_set1_epi8((char)off);
+#pragma GCC unroll 8
+    for (int q = 0; q < 8; q++) w[q] = _mm512_sub_epi8(w[q], o);
+  }
+#pragma GCC unroll 8
+  for (int q = 0; q < 8; q++) _mm512_store_si512(dst + 64 * q, w[q]);
+}
+
+// Tile products of one block: DP loads A (activations) and B (codes) and multiplies into C;
+// ST stores C for the AVX-512 combine. Two register sets P = 0/1 alternate between blocks:
+// C = tmm0 / tmm1 (K6: tmm0+1 / tmm6+7), A = tmm2 / tmm3, B = tmm4 / tmm5 (K6: A tmm2+3,
+// B tmm4+5 for both).
+#define ROOFLM_DP(c, a, b)   \
+  do {                       \
+    if constexpr (sgn)       \
+      _tile_dpbssd(c, a, b); \
+    else                     \
+      _tile_dpbsud(c, a, b); \
+  } while (0)
+
+template <Scl S, int P>
+inline void dp(const int8_t* qk, long qs, const uint8_t* bk) {
+  constexpr bool sgn = S == Scl::Sym || S == Scl::K6;
+  if constexpr (S == Scl::K6) {
+    _tile_loadd(2, qk, qs);
+    _tile_loadd(3, qk + 16, qs);
+    _tile_loadd(4, bk, 64);
+    _tile_loadd(5, bk + 256, 64);
+    if constexpr (P == 0) {
+      _tile_zero(0);
+      _tile_zero(1);
+      ROOFLM_DP(0, 2, 4);
+      ROOFLM_DP(1, 3, 5);
+    } else {
+      _tile_zero(6);
+      _tile_zero(7);
+      ROOFLM_DP(6, 2, 4);
+      ROOFLM_DP(7, 3, 5);
+    }
+  } else if constexpr (P == 0) {
+    _tile_loadd(2, qk, qs);
+    _tile_loadd(4, bk, 64);
+    _tile_zero(0);
+    ROOFLM_DP(0, 2, 4);
+  } else {
+    _tile_loadd(3, qk, qs);
+    _tile_loadd(5, bk, 64);
+    _tile_zero(1);
+    ROOFLM_DP(1, 3, 5);
+  }
+}
+#undef ROOFLM_DP
+
+template <Scl S, int P>
+inline void st(int32_t* cb) {
+  if constexpr (S == Scl::K6) {
+    if constexpr (P == 0) {
+      ROOFLM_TILESTORE(0, cb);
+      ROOFLM_TILESTORE(1, cb + 256);
+    } else {
+      ROOFLM_TILESTORE(6, cb);
+      ROOFLM_TILESTORE(7, cb + 256);
+    }
+  } else if constexpr (P == 0) {
+    ROOFLM_TILESTORE(0, cb);
+  } else {
+    ROOFLM_TILESTORE(1, cb);
+  }
+}
+
+template <Bits B, Scl S>
+void run(const QJob& j, int64_t g0, int64_t g1) {
+  constexpr int BB = bit_bytes<B>();
+  constexpr bool k6 = S == Scl::K6;
+  // Min/KMin with 8-bit codes never occurs; B tiles come straight from the packed block only
+  // for unsigned codes that are already bytes (none today), so every type unpacks.
+  const ActQ& a = *j.act;
+  const int64_t nb = a.nb;
+  const long qs = (long)a.q_stride;
+  uint8_t* tmp = j.packed ? nullptr : scratch(2, j.gbytes);
+  uint8_t* unp = scratch(4, (size_t)nb * 512);
+  alignas(64) int32_t cbuf[2][512];  // [set][C (K6: C0, C1)]
+  load_cfg(k6);
+  for (int64_t g = g0; g < g1; g++) {
+    const uint8_t* grp;
+    if (j.packed) {
+      grp = j.packed + g * j.gbytes;
+    } else {
+      pack_group(*j.fmt, j.data, j.row_stride, j.rows, j.cols, g, tmp);
+      grp = tmp;
+    }
+    const uint8_t* sreg = grp + nb * BB;
+    for (int64_t k = 0; k < nb; k++) unpack_b<B, S>(grp + k * BB, unp + 512 * k);
+    barrier();
+    const int64_t r0 = g * kGroupRows;
+    const int64_t nr = j.rows - r0 < kGroupRows ? j.rows - r0 : kGroupRows;
+    const __mmask16 rmask = (__mmask16)((1u << nr) - 1);
+    for (int64_t tt = 0; tt < a.n_tok; tt += 16) {
+      const int nv = (int)(a.n_tok - tt < 16 ? a.n_tok - tt : 16);
+      const int8_t* qt = a.q + tt * a.q_stride;
+      const ActBlock* bt0 = a.blk + tt * nb;
+      __m512 acc[16];
+#pragma GCC unroll 16
+      for (int t = 0; t < 16; t++) acc[t] = _mm512_setzero_ps();
+      // Software pipeline, so that neither the tile product nor the tile store is waited on:
+      // in step k, store C(k+1), start the product of block k+2, combine block k (stored one
+      // step earlier). Block k uses register set k & 1 and buffer cbuf[k & 1].
+      const int8_t* qk = qt;
+      const uint8_t* bk = unp;
+      dp<S, 0>(qk, qs, bk);
+      if (nb > 1) dp<S, 1>(qk + 32, qs, bk + 512);
+      st<S, 0>(cbuf[0]);
+      for (int64_t k = 0; k < nb; k += 2) {
+        // even k: set 0
+        if (k + 1 < nb) st<S, 1>(cbuf[1]);
+        if (k + 2 < nb) dp<S, 0>(qk + 32 * (k + 2), qs, bk + 512 * (k + 2));
+        post_tile<S>(cbuf[0], cbuf[0] + 256, bt0 + k, nb, load_scales<S>(sreg, k), acc);
+        if (k + 1 >= nb) break;
+        // odd k + 1: set 1
+        if (k + 2 < nb) st<S, 0>(cbuf[0]);
+        if (k + 3 < nb) dp<S, 1>(qk + 32 * (k + 3), qs, bk + 512 * (k + 3));
+        post_tile<S>(cbuf[1], cbuf[1] + 256, bt0 + k + 1, nb, load_scales<S>(sreg, k + 1), acc);
+      }
+      for (int t = 0; t < nv; t++) _mm512_mask_storeu_ps(j.y + (tt + t) * j.rows + r0, rmask, acc[t]);
+    }
+  }
+  _tile_release();
+}
+
+}  // namespace
+
+bool amx_init() {
+  static const bool ok = [] {
+    unsigned a, b, c, d;
+    __asm__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7), "c"(0));
+    const bool tile = (d >> 24) & 1, int8 = (d >> 25) & 1;
+    if (!tile || !int8) return false;
+    return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+  }();
+  return ok;
+}
+
+void qgemm_amx(const QJob& j, int64_t g0, int64_t g1) {
+  const QuantFormat& f = *j.fmt;
+  switch (f.scl) {
+    case Scl::Sym:
+      if (f.bits == Bits::B8) return run<Bits::B8, Scl::Sym>(j, g0, g1);
+      if (f.bits == Bits::B4) return run<Bits::B4, Scl::Sym>(j, g0, g1);
+      return run<Bits::B5, Scl::Sym>(j, g0, g1);
+    case Scl::Min:
+      if (f.bits == Bits::B4) return run<Bits::B4, Scl::Min>(j, g0, g1);
+      return run<Bits::B5, Scl::Min>(j, g0, g1);
+    case Scl::KMin:
+      if (f.bits == Bits::B4) return run<Bits::B4, Scl::KMin>(j, g0, g1);
+      return run<Bits::B5, Scl::KMin>(j, g0, g1);
+    case Scl::K6:
+      return run<Bits::B6, Scl::K6>(j, g0, g1);
+  }
+}
+
+}  // namespace rooflm::kern
+
+#pragma GCC pop_options

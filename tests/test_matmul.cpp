@@ -1,0 +1,433 @@
+// Quantized matmul kernels: block layouts vs the gguf package (fixtures), every path vs the
+// scalar reference, bit-identity across paths / thread counts / batch sizes.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/dtype.h"
+#include "core/error.h"
+#include "core/fp16.h"
+#include "core/threadpool.h"
+#include "kernels/matmul.h"
+
+using namespace rooflm;
+
+namespace {
+
+std::string source_dir() {
+#ifdef ROOFLM_SOURCE_DIR
+  return ROOFLM_SOURCE_DIR;
+#else
+  const char* e = std::getenv("ROOFLM_SOURCE_DIR");
+  return e ? e : ".";
+#endif
+}
+
+const DType kAllTypes[] = {DType::F32,  DType::F16,  DType::BF16, DType::Q8_0, DType::Q4_0, DType::Q4_1,
+                           DType::Q5_0, DType::Q5_1, DType::Q4_K, DType::Q5_K, DType::Q6_K};
+const DType kQuantTypes[] = {DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q5_0,
+                             DType::Q5_1, DType::Q4_K, DType::Q5_K, DType::Q6_K};
+const KernelPath kFastPaths[] = {KernelPath::AVX2, KernelPath::AVX512, KernelPath::AMX};
+
+bool is_quant(DType t) { return dtype_info(t).block_size > 1; }
+
+struct Fixture {
+  DType type;
+  uint32_t n = 0;
+  std::vector<uint8_t> raw;
+  std::vector<float> deq;
+};
+
+Fixture load_fixture(DType t) {
+  std::string name = dtype_name(t);
+  for (auto& c : name) c = (char)std::tolower((unsigned char)c);
+  const std::string path = source_dir() + "/tests/fixtures/quant_" + name + ".bin";
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw Error("missing fixture " + path + " (run scripts/make_quant_fixture.py)");
+  char magic[8];
+  uint32_t hdr[4];
+  f.read(magic, 8);
+  f.read(reinterpret_cast<char*>(hdr), sizeof(hdr));
+  if (std::memcmp(magic, "RFLMQFX1", 8) != 0) throw Error("bad fixture magic in " + path);
+  Fixture fx;
+  fx.type = t;
+  if (hdr[0] != (uint32_t)t) throw Error("fixture type mismatch in " + path);
+  fx.n = hdr[1];
+  fx.raw.resize(hdr[2]);
+  fx.deq.resize(fx.n);
+  f.read(reinterpret_cast<char*>(fx.raw.data()), fx.raw.size());
+  f.read(reinterpret_cast<char*>(fx.deq.data()), 4 * fx.deq.size());
+  if (!f) throw Error("truncated fixture " + path);
+  return fx;
+}
+
+// Byte offsets of the fp16 scale fields in one block.
+std::vector<int> fp16_fields(DType t) {
+  switch (t) {
+    case DType::Q8_0: case DType::Q4_0: case DType::Q5_0: return {0};
+    case DType::Q4_1: case DType::Q5_1: case DType::Q4_K: case DType::Q5_K: return {0, 2};
+    case DType::Q6_K: return {208};
+    default: return {};
+  }
+}
+
+uint16_t rand_half(std::mt19937& rng, float lo, float hi, bool allow_neg) {
+  std::uniform_real_distribution<float> u(std::log(lo), std::log(hi));
+  float v = std::exp(u(rng));
+  if (allow_neg && (rng() & 3) == 0) v = -v;
+  return fp32_to_fp16(v);
+}
+
+// Random weights: random code bits, realistic finite scales.
+std::vector<uint8_t> random_weights(DType t, int64_t rows, int64_t cols, std::mt19937& rng) {
+  const size_t rb = row_bytes(t, cols);
+  std::vector<uint8_t> w(rb * (size_t)rows);
+  if (t == DType::F32) {
+    std::normal_distribution<float> nd(0.f, 0.05f);
+    for (size_t i = 0; i < w.size() / 4; i++) {
+      const float v = nd(rng);
+      std::memcpy(&w[4 * i], &v, 4);
+    }
+    return w;
+  }
+  if (t == DType::F16 || t == DType::BF16) {
+    std::normal_distribution<float> nd(0.f, 0.05f);
+    for (size_t i = 0; i < w.size() / 2; i++) {
+      const float v = nd(rng);
+      const uint16_t h = t == DType::F16 ? fp32_to_fp16(v) : fp32_to_bf16(v);
+      std::memcpy(&w[2 * i], &h, 2);
+    }
+    return w;
+  }
+  for (auto& b : w) b = (uint8_t)rng();
+  const DTypeInfo& info = dtype_info(t);
+  const auto fields = fp16_fields(t);
+  for (size_t b = 0; b < w.size() / info.type_size; b++) {
+    uint8_t* blk = &w[b * info.type_size];
+    for (size_t f = 0; f < fields.size(); f++) {
+      // d: positive-ish scale; second field (min / dmin) may be negative for Q4_1/Q5_1
+      const bool neg = f == 1 && (t == DType::Q4_1 || t == DType::Q5_1);
+      const uint16_t h = f == 0 ? rand_half(rng, 1e-3f, 2e-2f, true) : rand_half(rng, 1e-3f, 5e-2f, neg);
+      std::memcpy(blk + fields[f], &h, 2);
+    }
+  }
+  return w;
+}
+
+std::vector<float> random_acts(int64_t n_tok, int64_t cols, std::mt19937& rng) {
+  std::normal_distribution<float> nd(0.f, 1.f);
+  std::vector<float> x((size_t)(n_tok * cols));
+  for (auto& v : x) v = nd(rng);
+  // a few outliers, as real activations have
+  for (int64_t i = 0; i < n_tok * cols / 97; i++) x[(size_t)(rng() % x.size())] *= 20.f;
+  return x;
+}
+
+// Tolerances from int8 activation quantization. Per 32-value block, |x - dx q| <= amax/254, so
+//  (1) |y - y_ref| <= sum_k (amax_k / 254) sum_{i in k} |w_i|              (tight, per element)
+//  (2) |y - y_ref| <= ||w_r||_2 ||e||_2 <= ||w_r||_2 ||x_t||_2 sqrt(32)/254  (row norms: 2.2%)
+// plus f32 accumulation error (1e-5 of sum |w_i x_i|). Float weights: accumulation error only.
+struct Bounds {
+  std::vector<double> elem;  // (1)
+  std::vector<double> norm;  // ||w_r|| ||x_t||
+};
+
+Bounds error_bounds(const WeightMatrix& w, const float* x, int64_t n_tok) {
+  std::vector<float> row((size_t)w.cols);
+  Bounds b;
+  b.elem.resize((size_t)(n_tok * w.rows));
+  b.norm.resize(b.elem.size());
+  const bool q = is_quant(w.type);
+  for (int64_t r = 0; r < w.rows; r++) {
+    dequantize_row_ref(w.type, w.data + (size_t)r * w.row_stride, row.data(), w.cols);
+    double wn = 0;
+    for (float v : row) wn += (double)v * v;
+    for (int64_t t = 0; t < n_tok; t++) {
+      const float* xt = x + t * w.cols;
+      double qerr = 0, mag = 0, xn = 0;
+      for (int64_t k = 0; k < w.cols; k += 32) {
+        const int64_t e = std::min<int64_t>(w.cols, k + 32);
+        double amax = 0, wabs = 0;
+        for (int64_t c = k; c < e; c++) {
+          amax = std::max(amax, (double)std::fabs(xt[c]));
+          wabs += std::fabs(row[c]);
+          mag += std::fabs((double)row[c] * xt[c]);
+          xn += (double)xt[c] * xt[c];
+        }
+        qerr += amax / 254.0 * wabs;
+      }
+      b.elem[t * w.rows + r] = (q ? 1.001 * qerr : 0.0) + 1e-5 * mag + 1e-6;
+      b.norm[t * w.rows + r] = std::sqrt(wn * xn);
+    }
+  }
+  return b;
+}
+
+double g_max_rel_quant = 0, g_max_rel_float = 0;  // observed max |y - ref| / (||w_r|| ||x_t||)
+
+struct Case {
+  DType type;
+  int64_t rows, cols, n_tok;
+};
+
+void check_vs_ref(const Case& c, KernelPath path, int threads, bool prepare, uint32_t seed) {
+  std::mt19937 rng(seed);
+  auto wbytes = random_weights(c.type, c.rows, c.cols, rng);
+  WeightMatrix w = make_weight(c.type, c.rows, c.cols, wbytes.data());
+  if (prepare) prepare_weight(w);
+  auto x = random_acts(c.n_tok, c.cols, rng);
+  std::vector<float> ref((size_t)(c.n_tok * c.rows)), y(ref.size(), NAN);
+  matmul_ref(w, x.data(), c.n_tok, ref.data());
+  ThreadPool pool(threads);
+  matmul(w, x.data(), c.n_tok, y.data(), pool, path);
+  const Bounds bd = error_bounds(w, x.data(), c.n_tok);
+  const bool q = is_quant(c.type);
+  const double rel_tol = q ? 1.001 * std::sqrt(32.0) / 254.0 : 1e-5;
+  int bad = 0;
+  double max_rel = 0;
+  for (size_t i = 0; i < y.size(); i++) {
+    const double err = std::fabs((double)y[i] - ref[i]);
+    const double rel = bd.norm[i] > 0 ? err / bd.norm[i] : err;
+    max_rel = std::max(max_rel, rel);
+    if (!(err <= bd.elem[i] && rel <= rel_tol + 1e-6) && bad++ < 5)
+      ADD_FAILURE() << dtype_name(c.type) << " " << kernel_path_name(path) << " rows=" << c.rows << " cols=" << c.cols
+                    << " n_tok=" << c.n_tok << " threads=" << threads << " prepared=" << prepare << " at t="
+                    << i / c.rows << " r=" << i % c.rows << ": y=" << y[i] << " ref=" << ref[i]
+                    << " bound=" << bd.elem[i] << " rel=" << rel;
+  }
+  double& g = q ? g_max_rel_quant : g_max_rel_float;
+  g = std::max(g, max_rel);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- block layouts
+
+TEST(Dequantize, RefMatchesGgufPackageBitExact) {
+  for (DType t : kAllTypes) {
+    const Fixture fx = load_fixture(t);
+    ASSERT_EQ(fx.raw.size(), row_bytes(t, fx.n)) << dtype_name(t);
+    std::vector<float> y(fx.n);
+    dequantize_row_ref(t, fx.raw.data(), y.data(), fx.n);
+    int bad = 0;
+    for (uint32_t i = 0; i < fx.n; i++) {
+      uint32_t a, b;
+      std::memcpy(&a, &y[i], 4);
+      std::memcpy(&b, &fx.deq[i], 4);
+      if (a != b && bad++ < 5) ADD_FAILURE() << dtype_name(t) << " value " << i << ": " << y[i] << " != " << fx.deq[i];
+    }
+  }
+}
+
+TEST(Dequantize, FastPathsMatchRefBitExact) {
+  std::mt19937 rng(7);
+  for (KernelPath p : {KernelPath::Scalar, KernelPath::AVX2, KernelPath::AVX512, KernelPath::Auto}) {
+    if (!kernel_path_supported(p)) continue;
+    for (DType t : kAllTypes) {
+      const Fixture fx = load_fixture(t);
+      std::vector<float> y(fx.n);
+      dequantize_row(t, fx.raw.data(), y.data(), fx.n, p);
+      EXPECT_EQ(0, std::memcmp(y.data(), fx.deq.data(), 4 * y.size())) << dtype_name(t) << " " << kernel_path_name(p);
+      // random rows too (all bit patterns of the code fields)
+      const int64_t n = 768;
+      auto raw = random_weights(t, 1, n, rng);
+      std::vector<float> a(n), b(n);
+      dequantize_row_ref(t, raw.data(), a.data(), n);
+      dequantize_row(t, raw.data(), b.data(), n, p);
+      EXPECT_EQ(0, std::memcmp(a.data(), b.data(), 4 * n)) << dtype_name(t) << " " << kernel_path_name(p);
+    }
+  }
+}
+
+TEST(Dequantize, GetRowReadsGgufLayoutAfterPrepare) {
+  std::mt19937 rng(3);
+  for (DType t : kAllTypes) {
+    const int64_t rows = 5, cols = 512;
+    auto raw = random_weights(t, rows, cols, rng);
+    WeightMatrix w = make_weight(t, rows, cols, raw.data());
+    prepare_weight(w);
+    std::vector<float> a(cols), b(cols);
+    for (int64_t r = 0; r < rows; r++) {
+      get_row(w, r, a.data());
+      dequantize_row_ref(t, raw.data() + r * w.row_stride, b.data(), cols);
+      EXPECT_EQ(0, std::memcmp(a.data(), b.data(), 4 * cols)) << dtype_name(t);
+    }
+    EXPECT_THROW(get_row(w, rows, a.data()), Error);
+  }
+}
+
+TEST(Weights, MakeWeightChecksBlockSize) {
+  std::vector<uint8_t> buf(1024);
+  EXPECT_THROW(make_weight(DType::Q4_1, 2, 48, buf.data()), Error);
+  EXPECT_THROW(make_weight(DType::Q4_K, 2, 128, buf.data()), Error);
+  WeightMatrix w = make_weight(DType::Q8_0, 3, 64, buf.data());
+  EXPECT_EQ(w.row_stride, 68u);
+  EXPECT_EQ(w.nbytes(), 204u);
+}
+
+TEST(Weights, PrepareIsIdempotentAndSized) {
+  std::mt19937 rng(11);
+  for (DType t : kQuantTypes) {
+    const int64_t rows = 33, cols = 512;
+    auto raw = random_weights(t, rows, cols, rng);
+    WeightMatrix w = make_weight(t, rows, cols, raw.data());
+    prepare_weight(w);
+    ASSERT_NE(w.packed, nullptr);
+    const uint8_t* p = w.packed;
+    prepare_weight(w);
+    EXPECT_EQ(p, w.packed);
+    EXPECT_EQ(w.packed_bytes % 64, 0u);
+    // 3 groups of 16 rows (48 rows for 33): packed within a few % of 48 GGUF rows
+    EXPECT_LE(w.packed_bytes, (size_t)(1.04 * 48 * w.row_stride) + 64) << dtype_name(t);
+  }
+  std::vector<uint8_t> f(64 * 4);
+  WeightMatrix w = make_weight(DType::F32, 4, 16, f.data());
+  prepare_weight(w);
+  EXPECT_EQ(w.packed, nullptr);
+}
+
+// ---------------------------------------------------------------- matmul vs reference
+
+TEST(Matmul, ScalarMatchesReference) {
+  uint32_t seed = 100;
+  for (DType t : kAllTypes) {
+    const int64_t blk = is_quant(t) ? dtype_info(t).block_size : 32;
+    for (int64_t cols : {blk, 3 * blk})
+      for (int64_t rows : {1, 3, 17})
+        for (int64_t n_tok : {1, 3, 7}) check_vs_ref({t, rows, cols, n_tok}, KernelPath::Scalar, 1, false, seed++);
+  }
+}
+
+TEST(Matmul, FastPathsMatchReference) {
+  uint32_t seed = 1000;
+  for (KernelPath p : kFastPaths) {
+    if (!kernel_path_supported(p)) {
+      std::printf("  (path %s not supported here: skipped)\n", kernel_path_name(p));
+      continue;
+    }
+    for (DType t : kAllTypes) {
+      const int64_t blk = is_quant(t) ? dtype_info(t).block_size : 32;
+      for (int64_t cols : {blk, 3 * blk})
+        for (int64_t rows : {1, 3, 17})
+          for (int64_t n_tok : {1, 2, 3, 7, 16, 33})
+            check_vs_ref({t, rows, cols, n_tok}, p, 1 + (int)(seed % 3), seed % 2 == 0, seed), seed++;
+    }
+  }
+  std::printf("  max |y - ref| / (||w_r|| ||x_t||): quantized %.2e (tolerance %.2e), float %.2e\n", g_max_rel_quant,
+              std::sqrt(32.0) / 254.0, g_max_rel_float);
+}
+
+TEST(Matmul, AwkwardLargeShapesVsReference) {
+  // rows not a multiple of 16 or of the thread split, many tokens, every path
+  uint32_t seed = 5000;
+  for (DType t : kAllTypes) {
+    const int64_t cols = is_quant(t) && dtype_info(t).block_size == 256 ? 512 : 576;
+    for (KernelPath p : kFastPaths) {
+      if (!kernel_path_supported(p)) continue;
+      check_vs_ref({t, 577, cols, 64}, p, 3, true, seed++);
+      check_vs_ref({t, 577, cols, 129}, p, 2, true, seed++);
+    }
+  }
+  // float weights with cols not a multiple of the vector width
+  for (DType t : {DType::F32, DType::F16, DType::BF16})
+    for (KernelPath p : kFastPaths) {
+      if (kernel_path_supported(p)) check_vs_ref({t, 19, 37, 5}, p, 2, false, seed++);
+    }
+}
+
+// ---------------------------------------------------------------- bit identity
+
+// Quantized types: every path, thread count, batch size and packed/unpacked weights give
+// exactly the scalar path's numbers (the canonical computation in src/kernels/quant.h).
+TEST(Matmul, QuantPathsBitIdentical) {
+  std::mt19937 rng(77);
+  for (DType t : kQuantTypes) {
+    const int64_t blk = dtype_info(t).block_size;
+    for (int64_t cols : {blk, 3 * blk}) {
+      const int64_t rows = 577, max_tok = 129;
+      auto raw = random_weights(t, rows, cols, rng);
+      WeightMatrix plain = make_weight(t, rows, cols, raw.data());
+      WeightMatrix packed = plain;
+      prepare_weight(packed);
+      auto x = random_acts(max_tok, cols, rng);
+      std::vector<float> ys((size_t)(max_tok * rows));
+      ThreadPool one(1);
+      matmul(plain, x.data(), max_tok, ys.data(), one, KernelPath::Scalar);
+      for (KernelPath p : kFastPaths) {
+        if (!kernel_path_supported(p)) continue;
+        for (int threads : {1, 2, 3}) {
+          ThreadPool pool(threads);
+          for (int64_t n_tok : {1, 2, 3, 7, 16, 33, 64, 129}) {
+            for (const WeightMatrix* w : {&packed, &plain}) {
+              if (w == &plain && n_tok > 16 && threads != 2) continue;  // keep the test quick
+              std::vector<float> y((size_t)(n_tok * rows), NAN);
+              matmul(*w, x.data(), n_tok, y.data(), pool, p);
+              const bool same = std::memcmp(y.data(), ys.data(), 4 * y.size()) == 0;
+              EXPECT_TRUE(same) << dtype_name(t) << " cols=" << cols << " path=" << kernel_path_name(p)
+                                << " threads=" << threads << " n_tok=" << n_tok << " packed=" << (w == &packed);
+              if (!same) {
+                for (size_t i = 0; i < y.size(); i++)
+                  if (std::memcmp(&y[i], &ys[i], 4)) {
+                    ADD_FAILURE() << "  first diff t=" << i / rows << " r=" << i % rows << " " << y[i] << " vs " << ys[i];
+                    break;
+                  }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// Decode vs tree verification: token t of a batch equals the same token computed alone.
+TEST(Matmul, BatchInvariantFloatWeights) {
+  std::mt19937 rng(5);
+  for (DType t : {DType::F32, DType::F16, DType::BF16}) {
+    const int64_t rows = 35, cols = 200, n_tok = 9;
+    auto raw = random_weights(t, rows, cols, rng);
+    WeightMatrix w = make_weight(t, rows, cols, raw.data());
+    auto x = random_acts(n_tok, cols, rng);
+    for (KernelPath p : {KernelPath::Scalar, KernelPath::AVX2, KernelPath::AVX512}) {
+      if (!kernel_path_supported(p)) continue;
+      ThreadPool pool(2);
+      std::vector<float> all((size_t)(n_tok * rows)), one((size_t)rows);
+      matmul(w, x.data(), n_tok, all.data(), pool, p);
+      for (int64_t k = 0; k < n_tok; k++) {
+        matmul(w, x.data() + k * cols, 1, one.data(), pool, p);
+        EXPECT_EQ(0, std::memcmp(one.data(), all.data() + k * rows, 4 * rows)) << dtype_name(t) << " " << kernel_path_name(p);
+      }
+    }
+  }
+}
+
+TEST(Matmul, ZeroActivationsGiveZero) {
+  std::mt19937 rng(9);
+  for (DType t : kQuantTypes) {
+    auto raw = random_weights(t, 20, 256, rng);
+    WeightMatrix w = make_weight(t, 20, 256, raw.data());
+    prepare_weight(w);
+    std::vector<float> x(256 * 3, 0.f), y(60, NAN);
+    ThreadPool pool(2);
+    matmul(w, x.data(), 3, y.data(), pool);
+    for (float v : y) EXPECT_EQ(v, 0.f) << dtype_name(t);
+  }
+}
+
+TEST(Matmul, PathSelection) {
+  EXPECT_TRUE(kernel_path_supported(KernelPath::Scalar));
+  EXPECT_TRUE(kernel_path_supported(best_kernel_path()));
+  std::printf("  best path on this CPU: %s (avx2=%d avx512=%d amx=%d)\n", kernel_path_name(best_kernel_path()),
+              kernel_path_supported(KernelPath::AVX2), kernel_path_supported(KernelPath::AVX512),
+              kernel_path_supported(KernelPath::AMX));
+  std::vector<uint8_t> buf(64);
+  WeightMatrix w = make_weight(DType::Q8_1, 1, 32, buf.data());
+  std::vector<float> x(32), y(1);
+  ThreadPool pool(1);
+  EXPECT_THROW(matmul(w, x.data(), 1, y.data(), pool), Error);
+}
