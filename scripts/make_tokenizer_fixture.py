@@ -94,6 +94,7 @@ CORPUS = [
     "odd spaces: a\u0085b c\u000bd\u000ce f\u180eg h\u2009i j\u1680k l\u202fm\u205fn",
     "letters: \u01c5 \u02b0 \u16ee \u2168 \U0001d7d8\U0001d7d9 \ua66e \u00aa\u00ba",
     "control \x00 \x01 \x07 \x1b[31m \x7f chars",
+    "bytes SmolLM2 has no token for: \x04\x06\x13\x14\x16\x1d end",
     "def f(x):\n    return x ** 2  # square\n\nprint(f(3))\n",
     "int main() {\n\tstd::vector<int> v{1, 2, 3};\n\treturn v[0] == 1 ? 0 : -1;\n}\n",
     "    if (a && b || !c) { x += 1; } // comment",

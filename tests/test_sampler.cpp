@@ -56,7 +56,7 @@ TEST(Sampler, FiltersGiveExactDistributions) {
     EXPECT_NEAR(out[2], 0.15 / 0.85, 1e-6);
     EXPECT_EQ(out[3], 0.0f);
   }
-  sp.top_p = 1; sp.min_p = 0.3f;  // keep p >= 0.15
+  sp.top_p = 1; sp.min_p = 0.25f;  // keep p >= 0.125: drops 0.1 and 0.05
   {
     Sampler s(sp, 5);
     s.probabilities(l.data(), {}, out.data());

@@ -202,19 +202,35 @@ void run(const QJob& j, int64_t g0, int64_t g1) {
       // step earlier). Block k uses register set k & 1 and buffer cbuf[k & 1].
       const int8_t* qk = qt;
       const uint8_t* bk = unp;
+      auto post_k = [&](int32_t* cb, int64_t k) {
+        post_tile<S>(cb, cb + 256, bt0 + k, nb, load_scales<S>(sreg, k), acc);
+      };
       dp<S, 0>(qk, qs, bk);
       if (nb > 1) dp<S, 1>(qk + 32, qs, bk + 512);
       st<S, 0>(cbuf[0]);
-      for (int64_t k = 0; k < nb; k += 2) {
-        // even k: set 0
-        if (k + 1 < nb) st<S, 1>(cbuf[1]);
-        if (k + 2 < nb) dp<S, 0>(qk + 32 * (k + 2), qs, bk + 512 * (k + 2));
-        post_tile<S>(cbuf[0], cbuf[0] + 256, bt0 + k, nb, load_scales<S>(sreg, k), acc);
-        if (k + 1 >= nb) break;
-        // odd k + 1: set 1
-        if (k + 2 < nb) st<S, 0>(cbuf[0]);
-        if (k + 3 < nb) dp<S, 1>(qk + 32 * (k + 3), qs, bk + 512 * (k + 3));
-        post_tile<S>(cbuf[1], cbuf[1] + 256, bt0 + k + 1, nb, load_scales<S>(sreg, k + 1), acc);
+      int64_t k = 0;
+      for (; k + 3 < nb; k += 2) {  // C(k) is in cbuf[0], C(k+1) in register set 1
+        st<S, 1>(cbuf[1]);
+        dp<S, 0>(qk + 32 * (k + 2), qs, bk + 512 * (k + 2));
+        post_k(cbuf[0], k);
+        st<S, 0>(cbuf[0]);
+        dp<S, 1>(qk + 32 * (k + 3), qs, bk + 512 * (k + 3));
+        post_k(cbuf[1], k + 1);
+      }
+      const int64_t r = nb - k;  // 1, 2 or 3 blocks left
+      if (r == 1) {
+        post_k(cbuf[0], k);
+      } else if (r == 2) {
+        st<S, 1>(cbuf[1]);
+        post_k(cbuf[0], k);
+        post_k(cbuf[1], k + 1);
+      } else {
+        st<S, 1>(cbuf[1]);
+        dp<S, 0>(qk + 32 * (k + 2), qs, bk + 512 * (k + 2));
+        post_k(cbuf[0], k);
+        st<S, 0>(cbuf[0]);
+        post_k(cbuf[1], k + 1);
+        post_k(cbuf[0], k + 2);
       }
       for (int t = 0; t < nv; t++) _mm512_mask_storeu_ps(j.y + (tt + t) * j.rows + r0, rmask, acc[t]);
     }

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <immintrin.h>
+#include <sys/mman.h>
 
 #include "core/error.h"
 #include "kernels/quant.h"
@@ -253,16 +254,12 @@ void matmul(const WeightMatrix& w, const float* x, int64_t n_tok, float* y, Thre
   fail("matmul: unsupported weight number format ", dtype_name(w.type));
 }
 
-void prepare_weight(WeightMatrix& w, ThreadPool* pool) {
-  const QuantFormat* f = quant_format(w.type);
-  if (!f || w.packed || w.rows == 0 || w.cols == 0) return;
-  const size_t gb = group_bytes(*f, w.cols);
+namespace {
+
+// Pack matrix w into dst (gb bytes per group), groups split over the pool.
+void pack_into(const WeightMatrix& w, const QuantFormat& f, uint8_t* dst, ThreadPool* pool) {
+  const size_t gb = group_bytes(f, w.cols);
   const int64_t G = (w.rows + kGroupRows - 1) / kGroupRows;
-  const size_t bytes = gb * (size_t)G;
-  void* mem = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
-  if (!mem) fail("prepare_weight: out of memory repacking ", bytes, " bytes");
-  std::shared_ptr<void> owned(mem, [](void* p) { std::free(p); });
-  uint8_t* dst = static_cast<uint8_t*>(mem);
   struct PCtx {
     const QuantFormat* f;
     const WeightMatrix* w;
@@ -270,20 +267,70 @@ void prepare_weight(WeightMatrix& w, ThreadPool* pool) {
     size_t gb;
     int64_t G;
     int n;
-  } ctx{f, &w, dst, gb, G, pool ? pool->size() : 1};
+  } ctx{&f, &w, dst, gb, G, pool ? pool->size() : 1};
   auto body = [](const PCtx& c, int t) {
     for (int64_t g = c.G * t / c.n; g < c.G * (t + 1) / c.n; g++)
       pack_group(*c.f, c.w->data, c.w->row_stride, c.w->rows, c.w->cols, g, c.dst + g * c.gb);
   };
-  if (pool && pool->size() > 1) {
+  if (pool && pool->size() > 1 && G > 1) {
     const PCtx* c = &ctx;
     pool->run_on_all([c, body](int t) { body(*c, t); });
   } else {
     body(ctx, 0);
   }
+}
+
+size_t packed_size(const WeightMatrix& w, const QuantFormat& f) {
+  return group_bytes(f, w.cols) * (size_t)((w.rows + kGroupRows - 1) / kGroupRows);
+}
+
+std::shared_ptr<void> alloc_packed(size_t bytes) {
+  const size_t huge = (size_t)2 << 20;
+  const bool big = bytes >= huge;
+  const size_t align = big ? huge : 64;
+  const size_t n = (bytes + align - 1) / align * align;
+  void* mem = std::aligned_alloc(align, n);
+  if (!mem) fail("prepare_weight: out of memory repacking ", bytes, " bytes");
+  if (big) madvise(mem, n, MADV_HUGEPAGE);  // a hint; ignored where THP is off
+  return std::shared_ptr<void>(mem, [](void* p) { std::free(p); });
+}
+
+}  // namespace
+
+void prepare_weight(WeightMatrix& w, ThreadPool* pool) {
+  const QuantFormat* f = quant_format(w.type);
+  if (!f || w.packed || w.rows == 0 || w.cols == 0) return;
+  const size_t bytes = packed_size(w, *f);
+  std::shared_ptr<void> owned = alloc_packed(bytes);
+  uint8_t* dst = static_cast<uint8_t*>(owned.get());
+  pack_into(w, *f, dst, pool);
   w.owned = std::move(owned);
   w.packed = dst;
   w.packed_bytes = bytes;
+}
+
+void prepare_weights(WeightMatrix* const* ws, size_t n, ThreadPool* pool) {
+  size_t total = 0;
+  for (size_t i = 0; i < n; i++) {
+    const WeightMatrix& w = *ws[i];
+    const QuantFormat* f = quant_format(w.type);
+    if (!f || w.packed || w.rows == 0 || w.cols == 0) continue;
+    total += (packed_size(w, *f) + 4095) / 4096 * 4096;  // each matrix starts on a page
+  }
+  if (total == 0) return;
+  std::shared_ptr<void> arena = alloc_packed(total);
+  uint8_t* p = static_cast<uint8_t*>(arena.get());
+  for (size_t i = 0; i < n; i++) {
+    WeightMatrix& w = *ws[i];
+    const QuantFormat* f = quant_format(w.type);
+    if (!f || w.packed || w.rows == 0 || w.cols == 0) continue;
+    const size_t bytes = packed_size(w, *f);
+    pack_into(w, *f, p, pool);
+    w.owned = arena;
+    w.packed = p;
+    w.packed_bytes = bytes;
+    p += (bytes + 4095) / 4096 * 4096;
+  }
 }
 
 }  // namespace rooflm

@@ -74,6 +74,11 @@ void matmul(const WeightMatrix& w, const float* x, int64_t n_tok, float* y, Thre
 // but then repacks 16 rows at a time on every call (about 2x slower GEMV).
 void prepare_weight(WeightMatrix& w, ThreadPool* pool = nullptr);
 
+// Repack many matrices into one shared, 2 MB-aligned buffer advised for transparent huge
+// pages (fewer TLB misses when a decode step streams every matrix once). Matrices that are
+// not quantized or already packed are skipped. Each packed matrix's `owned` shares the buffer.
+void prepare_weights(WeightMatrix* const* ws, size_t n, ThreadPool* pool = nullptr);
+
 // Row `row` of W dequantized to f32 (embedding lookup; reads the GGUF layout).
 void get_row(const WeightMatrix& w, int64_t row, float* dst);
 

@@ -7,6 +7,8 @@
 #include <immintrin.h>
 
 #include <cstdint>
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 #include "kernels/quant.h"
@@ -25,7 +27,8 @@ using namespace simd512;
 // two independent f32 chains (the canonical order is per row, so groups may interleave).
 template <Bits B, Scl S, int T, int G>
 inline void tile_kernel(const uint8_t* const* grp, int64_t nb, const ActQ& a, int64_t t0, float* y,
-                        int64_t rows, const int64_t* r0, const __mmask16* rmask) {
+                        int64_t rows, const int64_t* r0, const __mmask16* rmask, const uint8_t* pf,
+                        int64_t pf_step) {
   constexpr int BB = bit_bytes<B>();
   __m512 acc[G][T];
 #pragma GCC unroll 2
@@ -35,6 +38,8 @@ inline void tile_kernel(const uint8_t* const* grp, int64_t nb, const ActQ& a, in
   const int8_t* q0 = a.q + t0 * a.q_stride;
   const ActBlock* b0 = a.blk + t0 * nb;
   for (int64_t k = 0; k < nb; k++) {
+    if (pf)  // software prefetch of the groups that come next (hardware prefetchers stop at 4 KB pages)
+      for (int64_t o = 0; o < pf_step; o += 64) _mm_prefetch((const char*)pf + k * pf_step + o, _MM_HINT_T0);
 #pragma GCC unroll 2
     for (int g = 0; g < G; g++) {
       __m512i w[8];
@@ -49,6 +54,9 @@ inline void tile_kernel(const uint8_t* const* grp, int64_t nb, const ActQ& a, in
 #pragma GCC unroll 8
     for (int t = 0; t < T; t++) _mm512_mask_storeu_ps(y + (t0 + t) * rows + r0[g], rmask[g], acc[g][t]);
 }
+
+// Software prefetch distance in groups (x G) for streaming weights from L3/DRAM.
+constexpr int64_t kPfDist = 2;
 
 template <Bits B, Scl S>
 void run(const QJob& j, int64_t g0, int64_t g1) {
@@ -72,22 +80,29 @@ void run(const QJob& j, int64_t g0, int64_t g1) {
       const int64_t nr = j.rows - r0[i] < kGroupRows ? j.rows - r0[i] : kGroupRows;
       rmask[i] = (__mmask16)((1u << nr) - 1);
     }
+    // prefetch groups kPfDist * G ahead while computing these
+    const uint8_t* pf = nullptr;
+    int64_t pf_step = 0;
+    if (j.packed && g + G + kPfDist * G <= g1) {
+      pf = j.packed + (g + kPfDist * G) * j.gbytes;
+      pf_step = ((G * (int64_t)j.gbytes + nb - 1) / nb + 63) / 64 * 64;
+    }
     if (G == 2) {
-      tile_kernel<B, S, 1, 2>(grp, nb, a, 0, j.y, j.rows, r0, rmask);
+      tile_kernel<B, S, 1, 2>(grp, nb, a, 0, j.y, j.rows, r0, rmask, pf, pf_step);
       g += 2;
       continue;
     }
     int64_t t = 0;
-    for (; t + 8 <= n; t += 8) tile_kernel<B, S, 8, 1>(grp, nb, a, t, j.y, j.rows, r0, rmask);
+    for (; t + 8 <= n; t += 8) tile_kernel<B, S, 8, 1>(grp, nb, a, t, j.y, j.rows, r0, rmask, pf, t == 0 ? pf_step : 0);
     if (t + 4 <= n) {
-      tile_kernel<B, S, 4, 1>(grp, nb, a, t, j.y, j.rows, r0, rmask);
+      tile_kernel<B, S, 4, 1>(grp, nb, a, t, j.y, j.rows, r0, rmask, pf, t == 0 ? pf_step : 0);
       t += 4;
     }
     if (t + 2 <= n) {
-      tile_kernel<B, S, 2, 1>(grp, nb, a, t, j.y, j.rows, r0, rmask);
+      tile_kernel<B, S, 2, 1>(grp, nb, a, t, j.y, j.rows, r0, rmask, pf, t == 0 ? pf_step : 0);
       t += 2;
     }
-    if (t < n) tile_kernel<B, S, 1, 1>(grp, nb, a, t, j.y, j.rows, r0, rmask);
+    if (t < n) tile_kernel<B, S, 1, 1>(grp, nb, a, t, j.y, j.rows, r0, rmask, pf, t == 0 ? pf_step : 0);
     g += 1;
   }
 }
@@ -114,32 +129,89 @@ void qgemm_avx512(const QJob& j, int64_t g0, int64_t g1) {
 
 // ---- activation quantization ----
 
-void quantize_act_avx512(const QuantFormat& f, const float* x, ActQ& a, int64_t t0, int64_t t1) {
+namespace {
+
+// r[i] = op-reduction over the 16 lanes of v[i], for 16 vectors, as one vector: a transpose-
+// reduce butterfly (45 shuffles/ops for 16 reductions instead of 16 x 8).
+template <class Op>
+inline __m512 reduce16(__m512 v[16], Op op) {
+  __m512 w[8], x[4], y[2];
+  for (int i = 0; i < 8; i++)  // [a0 a1 b0 b1] op [a2 a3 b2 b3] (128-bit lanes)
+    w[i] = op(_mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], 0x44), _mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], 0xEE));
+  for (int i = 0; i < 4; i++)  // [a0 a2 b0 b2] op [a1 a3 b1 b3]
+    x[i] = op(_mm512_shuffle_f32x4(w[2 * i], w[2 * i + 1], 0x88), _mm512_shuffle_f32x4(w[2 * i], w[2 * i + 1], 0xDD));
+  for (int i = 0; i < 2; i++)  // within 128-bit lanes: [a0 a1 b0 b1] op [a2 a3 b2 b3]
+    y[i] = op(_mm512_shuffle_ps(x[2 * i], x[2 * i + 1], 0x44), _mm512_shuffle_ps(x[2 * i], x[2 * i + 1], 0xEE));
+  const __m512 z = op(_mm512_shuffle_ps(y[0], y[1], 0x88), _mm512_shuffle_ps(y[0], y[1], 0xDD));
+  // lane 4c + e of z holds vector index: c-th 128-bit chunk of x -> v[4 (x idx) + c], then
+  // y/z interleave: e = 0: x[0] (v 0..3 -> 4*0+c), e = 1: x[1], e = 2: x[2], e = 3: x[3]
+  const __m512i idx = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  return _mm512_permutexvar_ps(idx, z);
+}
+
+inline __m512 vmax(__m512 a, __m512 b) { return _mm512_max_ps(a, b); }
+inline __m512 vaddi(__m512 a, __m512 b) {
+  return _mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(a), _mm512_castps_si512(b)));
+}
+
+// n <= 16 consecutive blocks (up to 512 values) at once.
+inline void quantize_block16(const QuantFormat& f, const float* xb, int8_t* q, ActBlock* blk, int n) {
   const __m512 sign = _mm512_set1_ps(-0.0f);
+  __m512 m[16];
+  for (int i = 0; i < 16; i++)
+    m[i] = i < n ? _mm512_max_ps(_mm512_andnot_ps(sign, _mm512_loadu_ps(xb + 32 * i)),
+                                 _mm512_andnot_ps(sign, _mm512_loadu_ps(xb + 32 * i + 16)))
+                 : _mm512_setzero_ps();
+  const __m512 amax = reduce16(m, vmax);
+  const __m512 dx = _mm512_div_ps(amax, _mm512_set1_ps(127.0f));
+  const __mmask16 nz = _mm512_cmp_ps_mask(amax, _mm512_setzero_ps(), _CMP_GT_OQ);
+  const __m512 id = _mm512_maskz_div_ps(nz, _mm512_set1_ps(127.0f), amax);
+  alignas(64) float idv[16];
+  _mm512_store_ps(idv, id);
+  __m512 slo[16], shi[16];
+  for (int i = n; i < 16; i++) slo[i] = shi[i] = _mm512_setzero_ps();
+  for (int i = 0; i < n; i++) {
+    const __m512 vid = _mm512_set1_ps(idv[i]);
+    const __m512i i0 = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(xb + 32 * i), vid));
+    const __m512i i1 = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(xb + 32 * i + 16), vid));
+    const __m256i packed = _mm256_set_m128i(_mm512_cvtsepi32_epi8(i1), _mm512_cvtsepi32_epi8(i0));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + 32 * i), packed);
+    slo[i] = _mm512_castsi512_ps(i0);
+    shi[i] = _mm512_castsi512_ps(i1);
+  }
+  const __m512i s_lo = _mm512_castps_si512(reduce16(slo, vaddi));
+  const __m512i s_hi = _mm512_castps_si512(reduce16(shi, vaddi));
+  const __m512i s = _mm512_add_epi32(s_lo, s_hi);
+  const __m512 dxs = _mm512_mul_ps(dx, _mm512_cvtepi32_ps(s));
+  __m512i c0 = _mm512_setzero_si512(), c1 = _mm512_setzero_si512();
+  if (f.scl == Scl::Sym) c0 = _mm512_mullo_epi32(s, _mm512_set1_epi32(-f.off));
+  if (f.scl == Scl::K6) {
+    c0 = _mm512_mullo_epi32(s_lo, _mm512_set1_epi32(-32));
+    c1 = _mm512_mullo_epi32(s_hi, _mm512_set1_epi32(-32));
+  }
+  // AoS {dx, dxs, c0, c1} x 16: scatter through a small transpose in memory
+  alignas(64) float t[4][16];
+  _mm512_store_ps(t[0], dx);
+  _mm512_store_ps(t[1], dxs);
+  _mm512_store_si512(t[2], c0);
+  _mm512_store_si512(t[3], c1);
+  for (int i = 0; i < n; i++) {
+    blk[i].dx = t[0][i];
+    blk[i].dxs = t[1][i];
+    std::memcpy(&blk[i].c0, &t[2][i], 4);
+    std::memcpy(&blk[i].c1, &t[3][i], 4);
+  }
+}
+
+}  // namespace
+
+void quantize_act_avx512(const QuantFormat& f, const float* x, ActQ& a, int64_t t0, int64_t t1) {
   for (int64_t t = t0; t < t1; t++) {
     const float* xt = x + t * a.cols;
     int8_t* q = a.q + t * a.q_stride;
     ActBlock* blk = a.blk + t * a.nb;
-    for (int64_t k = 0; k < a.nb; k++) {
-      const __m512 v0 = _mm512_loadu_ps(xt + 32 * k);
-      const __m512 v1 = _mm512_loadu_ps(xt + 32 * k + 16);
-      const __m512 m = _mm512_max_ps(_mm512_andnot_ps(sign, v0), _mm512_andnot_ps(sign, v1));
-      const float amax = _mm512_reduce_max_ps(m);
-      const float dx = amax / 127.0f;
-      const float id = amax > 0 ? 127.0f / amax : 0.0f;
-      const __m512 vid = _mm512_set1_ps(id);
-      const __m512i i0 = _mm512_cvtps_epi32(_mm512_mul_ps(v0, vid));
-      const __m512i i1 = _mm512_cvtps_epi32(_mm512_mul_ps(v1, vid));
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(q + 32 * k), _mm512_cvtsepi32_epi8(i0));
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(q + 32 * k + 16), _mm512_cvtsepi32_epi8(i1));
-      const int s_lo = _mm512_reduce_add_epi32(i0), s_hi = _mm512_reduce_add_epi32(i1);
-      const int s = s_lo + s_hi;
-      ActBlock& b = blk[k];
-      b.dx = dx;
-      b.dxs = dx * (float)s;
-      b.c0 = f.scl == Scl::Sym ? -f.off * s : f.scl == Scl::K6 ? -32 * s_lo : 0;
-      b.c1 = f.scl == Scl::K6 ? -32 * s_hi : 0;
-    }
+    for (int64_t k = 0; k < a.nb; k += 16)
+      quantize_block16(f, xt + 32 * k, q + 32 * k, blk + k, (int)std::min<int64_t>(16, a.nb - k));
   }
 }
 

@@ -67,8 +67,7 @@ void Tokenizer::Impl::encode_byte_level(std::string_view seg, std::vector<int32_
       ids.reserve(piece.size());
       for (unsigned char c : piece) {
         int32_t id = byte_token[c];
-        if (id < 0) id = spec.unk_id;  // HF BPE without unk drops a character it cannot spell
-        if (id >= 0) ids.push_back(id);
+        if (id >= 0) ids.push_back(id);  // as HF's BPE without unk: a byte with no token is dropped
       }
       tok::bpe_merge(ids, rank);
     }
@@ -93,10 +92,9 @@ void Tokenizer::Impl::encode_byte_level(std::string_view seg, std::vector<int32_
       i += len;
       continue;
     }
-    // Invalid byte: its own piece, the byte's token (see the rule in tokenizer.h).
+    // Invalid byte: its own piece, the byte's token, dropped if there is none (rule in tokenizer.h).
     flush_run(i);
     int32_t id = byte_token[p[i]];
-    if (id < 0) id = spec.unk_id;
     if (id >= 0) out.push_back(id);
     run = ++i;
   }

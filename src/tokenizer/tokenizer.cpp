@@ -248,6 +248,10 @@ int32_t Tokenizer::bos() const { return impl_->spec.bos_id; }
 int32_t Tokenizer::eos() const { return impl_->spec.eos_id; }
 int32_t Tokenizer::n_vocab() const { return impl_->n; }
 int32_t Tokenizer::token_id(std::string_view text) const {
+  int32_t id = impl_->find(impl_->byte_level ? tok::bytes_to_byte_level(text) : std::string(text));
+  if (id >= 0 && impl_->spec.tokens[id] == text) return id;
+  id = impl_->find(text);
+  if (id >= 0 && impl_->spec.tokens[id] == text) return id;
   for (int32_t id = 0; id < impl_->n; ++id)
     if (impl_->spec.tokens[id] == text) return id;
   return -1;

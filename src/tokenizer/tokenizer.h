@@ -16,7 +16,10 @@
 //   invalid byte is a piece of its own that is never merged with its neighbours, and the valid
 //   runs around it are tokenized as if the bad byte were a piece boundary:
 //     - byte-level BPE: the invalid byte becomes the token of that byte (GPT-2 byte alphabet), so
-//       decode(encode(x)) == x holds for any byte string;
+//       decode(encode(x)) == x holds for any byte string when the vocabulary has all 256 byte
+//       tokens (GPT-2, Qwen2, Llama 3 do). A byte without a token is dropped, which is also what
+//       Hugging Face does for valid text (SmolLM2 lacks 21 byte tokens: 0x04, 0x06, 0x13, 0x14,
+//       0x16, 0x1D, 0xC0, 0xC1, 0xF1, 0xF2, 0xF5..0xFF);
 //     - SentencePiece-style: the invalid byte becomes its byte-fallback token <0xNN>, or UNK when
 //       the vocabulary has no byte tokens (then the round trip loses that byte).
 //   decode() returns the raw bytes of the tokens (it does not replace invalid sequences with
