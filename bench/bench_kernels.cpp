@@ -12,6 +12,7 @@
 // Also: prepare/<type>/<rows>x<cols> = repacking time (prepare_weight) per matrix.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -130,6 +131,38 @@ struct Shape {
   int64_t rows, cols;
 };
 
+// Shared machines are noisy: with --benchmark_repetitions=N, "_min" is the least disturbed run.
+double min_of(const std::vector<double>& v) { return v.empty() ? 0.0 : *std::min_element(v.begin(), v.end()); }
+
+// The roof to compare weight_GB/s with: plain AVX-512-width reads of the same footprint
+// (hot: one buffer of `bytes`; l3: rotating over ~64 MB), split over the same thread count.
+void BM_read(benchmark::State& st, size_t bytes, int threads, bool l3) {
+  const int copies = l3 ? (int)std::max<size_t>(2, (64u << 20) / bytes) : 1;
+  const size_t stride = (bytes + 4095) / 4096 * 4096;
+  static std::vector<uint8_t> buf;
+  if (buf.size() < stride * copies + 64) buf.assign(stride * copies + 64, 1);
+  uint8_t* base = reinterpret_cast<uint8_t*>(((uintptr_t)buf.data() + 63) & ~(uintptr_t)63);
+  ThreadPool& pool = pool_for(threads);
+  size_t i = 0;
+  std::vector<uint64_t> sink(threads * 8);
+  for (auto _ : st) {
+    const uint8_t* p = base + stride * i;
+    pool.run_on_all([&](int t) {
+      const size_t n = bytes / 64, b = n * t / threads, e = n * (t + 1) / threads;
+      uint64_t acc = 0;
+      for (size_t k = b; k < e; k++) {
+        uint64_t v;
+        std::memcpy(&v, p + 64 * k, 8);  // one touch per cache line: the line is fetched whole
+        acc ^= v;
+      }
+      sink[t * 8] += acc;
+    });
+    if (++i == (size_t)copies) i = 0;
+  }
+  benchmark::DoNotOptimize(sink.data());
+  st.counters["read_GB/s"] = benchmark::Counter((double)bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
 int register_all() {
   // SmolLM2-135M: q/o 576x576, k/v 192x576, gate/up 1536x576, down 576x1536, lm_head 49152x576
   const Shape smol[] = {{576, 576}, {192, 576}, {1536, 576}, {576, 1536}, {49152, 576}};
@@ -141,7 +174,7 @@ int register_all() {
                              std::to_string(s.cols) + "/tok:" + std::to_string(n) + "/thr:" + std::to_string(thr) +
                              "/" + kernel_path_name(p) + "/" + (l3 ? "l3" : "hot");
     auto* b = benchmark::RegisterBenchmark(name.c_str(), BM_matmul, t, s.rows, s.cols, n, thr, p, l3);
-    b->Unit(benchmark::kMicrosecond)->UseRealTime();
+    b->Unit(benchmark::kMicrosecond)->UseRealTime()->ComputeStatistics("min", min_of);
   };
   for (DType t : {DType::Q4_1, DType::Q8_0})
     for (Shape s : smol) {
@@ -174,6 +207,16 @@ int register_all() {
   }
   benchmark::RegisterBenchmark("prepare/q8_0/49152x576", BM_prepare, DType::Q8_0, 49152, 576)
       ->Unit(benchmark::kMillisecond);
+  for (size_t kb : {207, 553, 30096})  // Q4_1 576x576, Q4_1 1536x576, Q8_0 49152x576
+    for (int thr : {1, 2})
+      for (bool l3 : {true, false}) {
+        if (kb > 4096 && !l3) continue;
+        const std::string name = "read/" + std::to_string(kb) + "KB/thr:" + std::to_string(thr) + (l3 ? "/l3" : "/hot");
+        benchmark::RegisterBenchmark(name.c_str(), BM_read, kb * 1024, thr, l3)
+            ->Unit(benchmark::kMicrosecond)
+            ->UseRealTime()
+            ->ComputeStatistics("min", min_of);
+      }
   return 0;
 }
 

@@ -51,8 +51,9 @@ def run(threads: int) -> dict:
     for fx, model_rel in FIXTURES:
         header, arrays = ref_logits_io.load(REPO / fx)
         mp = L.llama_model_default_params()
-        # No extra buffer types: on this machine ggml's AMX repacked Q4_1 path dies with SIGILL
-        # (tilezero), so use the plain CPU kernels (Q4_1 x Q8_1 dot products, F16/F32 matmuls).
+        # No extra buffer types (repacked / AMX weights): the plain CPU kernels (Q4_1 x Q8_1 dot
+        # products, F16/F32 matmuls). A GCC build with AMX enabled died with SIGILL in ggml's AMX
+        # Q4_1 kernel on this machine (see scripts/build_llamacpp.sh).
         mp.use_extra_bufts = False
         model = L.llama_model_load_from_file(str(REPO / model_rel).encode(), mp)
         if not model:

@@ -70,19 +70,14 @@ void load_cfg(bool k6) {
 
 using namespace simd512;
 
-// Accumulate one stored C tile (for K6 also the second half) into acc[0..16). Padding tokens
-// (beyond n_tok) have zero activations and scales, so they are computed but never stored.
+// Combine one stored C tile (for K6 also the second half) into the accumulator of token t.
+// Padding tokens (beyond n_tok) have zero activations and scales: computed, never stored.
 // Sym / K6 tiles were computed with signed codes (u - off), so C already is the canonical I.
 template <Scl S>
-inline void post_tile(const int32_t* c0, const int32_t* c1, const ActBlock* blk, int64_t nb,
-                      const BlockScales& sc, __m512 acc[16]) {
-#pragma GCC unroll 16
-  for (int t = 0; t < 16; t++) {
-    const ActBlock& ab = blk[t * nb];
-    const __m512i i0 = _mm512_load_si512(c0 + 16 * t);
-    const __m512i i1 = S == Scl::K6 ? _mm512_load_si512(c1 + 16 * t) : i0;
-    post<S>(i0, i1, ab, sc, acc[t]);
-  }
+inline void post_one(const int32_t* c0, const int32_t* c1, const ActBlock& ab, const BlockScales& sc, __m512& acc) {
+  const __m512i i0 = _mm512_load_si512(c0);
+  const __m512i i1 = S == Scl::K6 ? _mm512_load_si512(c1) : i0;
+  post<S>(i0, i1, ab, sc, acc);
 }
 
 // B tiles for block k: the packed block itself (Min/KMin 8-bit codes are not used by AMX:
@@ -114,7 +109,8 @@ inline void unpack_b(const uint8_t* blk, uint8_t* dst) {
   } while (0)
 
 template <Scl S, int P>
-inline void dp(const int8_t* qk, long qs, const uint8_t* bk) {
+inline void dp(const int8_t* qk, const uint8_t* bk) {
+  constexpr long qs = 32;
   constexpr bool sgn = S == Scl::Sym || S == Scl::K6;
   if constexpr (S == Scl::K6) {
     _tile_loadd(2, qk, qs);
@@ -171,7 +167,6 @@ void run(const QJob& j, int64_t g0, int64_t g1) {
   // for unsigned codes that are already bytes (none today), so every type unpacks.
   const ActQ& a = *j.act;
   const int64_t nb = a.nb;
-  const long qs = (long)a.q_stride;
   uint8_t* tmp = j.packed ? nullptr : scratch(2, j.gbytes);
   uint8_t* unp = scratch(4, (size_t)nb * 512);
   alignas(64) int32_t cbuf[2][512];  // [set][C (K6: C0, C1)]
@@ -192,29 +187,38 @@ void run(const QJob& j, int64_t g0, int64_t g1) {
     const __mmask16 rmask = (__mmask16)((1u << nr) - 1);
     for (int64_t tt = 0; tt < a.n_tok; tt += 16) {
       const int nv = (int)(a.n_tok - tt < 16 ? a.n_tok - tt : 16);
-      const int8_t* qt = a.q + tt * a.q_stride;
-      const ActBlock* bt0 = a.blk + tt * nb;
-      __m512 acc[16];
-#pragma GCC unroll 16
-      for (int t = 0; t < 16; t++) acc[t] = _mm512_setzero_ps();
+      const int8_t* qt = act_q(a, tt, 0);      // block k at qt + 512 k, 32 bytes per token
+      const ActBlock* bt0 = act_blk(a, tt, 0);  // block k at bt0 + 16 k
+      // 16 named accumulators (an array of them ends up in memory with GCC)
+      __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0,
+             a9 = a0, a10 = a0, a11 = a0, a12 = a0, a13 = a0, a14 = a0, a15 = a0;
       // Software pipeline, so that neither the tile product nor the tile store is waited on:
       // in step k, store C(k+1), start the product of block k+2, combine block k (stored one
       // step earlier). Block k uses register set k & 1 and buffer cbuf[k & 1].
       const int8_t* qk = qt;
       const uint8_t* bk = unp;
-      auto post_k = [&](int32_t* cb, int64_t k) {
-        post_tile<S>(cb, cb + 256, bt0 + k, nb, load_scales<S>(sreg, k), acc);
-      };
-      dp<S, 0>(qk, qs, bk);
-      if (nb > 1) dp<S, 1>(qk + 32, qs, bk + 512);
+#define ROOFLM_P1(cb, bb, sc, t, acc) post_one<S>(cb + 16 * t, cb + 256 + 16 * t, bb[t], sc, acc)
+#define post_k(cb, kk)                                                                          \
+  do {                                                                                          \
+    const BlockScales sc = load_scales<S>(sreg, kk);                                            \
+    const ActBlock* bb = bt0 + 16 * (kk);                                                       \
+    ROOFLM_P1(cb, bb, sc, 0, a0); ROOFLM_P1(cb, bb, sc, 1, a1); ROOFLM_P1(cb, bb, sc, 2, a2);     \
+    ROOFLM_P1(cb, bb, sc, 3, a3); ROOFLM_P1(cb, bb, sc, 4, a4); ROOFLM_P1(cb, bb, sc, 5, a5);     \
+    ROOFLM_P1(cb, bb, sc, 6, a6); ROOFLM_P1(cb, bb, sc, 7, a7); ROOFLM_P1(cb, bb, sc, 8, a8);     \
+    ROOFLM_P1(cb, bb, sc, 9, a9); ROOFLM_P1(cb, bb, sc, 10, a10); ROOFLM_P1(cb, bb, sc, 11, a11); \
+    ROOFLM_P1(cb, bb, sc, 12, a12); ROOFLM_P1(cb, bb, sc, 13, a13); ROOFLM_P1(cb, bb, sc, 14, a14); \
+    ROOFLM_P1(cb, bb, sc, 15, a15);                                                             \
+  } while (0)
+      dp<S, 0>(qk, bk);
+      if (nb > 1) dp<S, 1>(qk + 512, bk + 512);
       st<S, 0>(cbuf[0]);
       int64_t k = 0;
       for (; k + 3 < nb; k += 2) {  // C(k) is in cbuf[0], C(k+1) in register set 1
         st<S, 1>(cbuf[1]);
-        dp<S, 0>(qk + 32 * (k + 2), qs, bk + 512 * (k + 2));
+        dp<S, 0>(qk + 512 * (k + 2), bk + 512 * (k + 2));
         post_k(cbuf[0], k);
         st<S, 0>(cbuf[0]);
-        dp<S, 1>(qk + 32 * (k + 3), qs, bk + 512 * (k + 3));
+        dp<S, 1>(qk + 512 * (k + 3), bk + 512 * (k + 3));
         post_k(cbuf[1], k + 1);
       }
       const int64_t r = nb - k;  // 1, 2 or 3 blocks left
@@ -226,12 +230,15 @@ void run(const QJob& j, int64_t g0, int64_t g1) {
         post_k(cbuf[1], k + 1);
       } else {
         st<S, 1>(cbuf[1]);
-        dp<S, 0>(qk + 32 * (k + 2), qs, bk + 512 * (k + 2));
+        dp<S, 0>(qk + 512 * (k + 2), bk + 512 * (k + 2));
         post_k(cbuf[0], k);
         st<S, 0>(cbuf[0]);
         post_k(cbuf[1], k + 1);
         post_k(cbuf[0], k + 2);
       }
+#undef post_k
+#undef ROOFLM_P1
+      const __m512 acc[16] = {a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15};
       for (int t = 0; t < nv; t++) _mm512_mask_storeu_ps(j.y + (tt + t) * j.rows + r0, rmask, acc[t]);
     }
   }

@@ -98,12 +98,14 @@ void matmul_quant(const WeightMatrix& w, const QuantFormat& f, const float* x, i
   a.n_tok_pad = (n_tok + 15) / 16 * 16;
   a.cols = w.cols;
   a.nb = w.cols / kBlk;
-  a.q_stride = (w.cols + 63) / 64 * 64;
-  a.q = reinterpret_cast<int8_t*>(scratch(0, (size_t)(a.n_tok_pad * a.q_stride)));
+  a.q = reinterpret_cast<int8_t*>(scratch(0, (size_t)(a.n_tok_pad * a.nb * 32)));
   a.blk = reinterpret_cast<ActBlock*>(scratch(1, sizeof(ActBlock) * (size_t)(a.n_tok_pad * a.nb)));
-  if (a.n_tok_pad > n_tok) {  // zero padding tokens (AMX tiles read them)
-    std::memset(a.q + n_tok * a.q_stride, 0, (size_t)((a.n_tok_pad - n_tok) * a.q_stride));
-    std::memset(a.blk + n_tok * a.nb, 0, sizeof(ActBlock) * (size_t)((a.n_tok_pad - n_tok) * a.nb));
+  if (p == KernelPath::AMX && a.n_tok_pad > n_tok) {  // AMX tiles read the padding tokens: zero them
+    const int64_t nv = n_tok % 16;
+    for (int64_t k = 0; k < a.nb; k++) {
+      std::memset(act_q(a, n_tok, k), 0, (size_t)(16 - nv) * 32);
+      std::memset(act_blk(a, n_tok, k), 0, sizeof(ActBlock) * (size_t)(16 - nv));
+    }
   }
   QJob j;
   j.fmt = &f;

@@ -155,7 +155,7 @@ inline void tile_kernel(const uint8_t* grp, int64_t nb, const ActQ& a, int64_t t
     unpack<B>(grp + k * BB, h, w);
     const Sc8 sc = load_scales<S>(sreg, k, h);
     for (int t = 0; t < T; t++)
-      block_fma<B, S>(w, a.q + (t0 + t) * a.q_stride + 32 * k, a.blk[(t0 + t) * nb + k], sc, acc[t]);
+      block_fma<B, S>(w, act_q(a, t0 + t, k), *act_blk(a, t0 + t, k), sc, acc[t]);
   }
   for (int t = 0; t < T; t++) {
     float* yt = y + (t0 + t) * rows + r0;
@@ -234,9 +234,8 @@ void quantize_act_avx2(const QuantFormat& f, const float* x, ActQ& a, int64_t t0
   const __m256i perm = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
   for (int64_t t = t0; t < t1; t++) {
     const float* xt = x + t * a.cols;
-    int8_t* q = a.q + t * a.q_stride;
-    ActBlock* blk = a.blk + t * a.nb;
     for (int64_t k = 0; k < a.nb; k++) {
+      int8_t* q = act_q(a, t, k);
       __m256 v[4];
       for (int i = 0; i < 4; i++) v[i] = _mm256_loadu_ps(xt + 32 * k + 8 * i);
       const __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(sign, v[0]), _mm256_andnot_ps(sign, v[1])),
@@ -249,10 +248,10 @@ void quantize_act_avx2(const QuantFormat& f, const float* x, ActQ& a, int64_t t0
       for (int i = 0; i < 4; i++) iv[i] = _mm256_cvtps_epi32(_mm256_mul_ps(v[i], vid));
       const __m256i p01 = _mm256_packs_epi32(iv[0], iv[1]), p23 = _mm256_packs_epi32(iv[2], iv[3]);
       const __m256i b = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(p01, p23), perm);
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + 32 * k), b);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(q), b);
       const int s_lo = hsum8i(_mm256_add_epi32(iv[0], iv[1])), s_hi = hsum8i(_mm256_add_epi32(iv[2], iv[3]));
       const int s = s_lo + s_hi;
-      ActBlock& bl = blk[k];
+      ActBlock& bl = *act_blk(a, t, k);
       bl.dx = dx;
       bl.dxs = dx * (float)s;
       bl.c0 = f.scl == Scl::Sym ? -f.off * s : f.scl == Scl::K6 ? -32 * s_lo : 0;

@@ -35,8 +35,6 @@ inline void tile_kernel(const uint8_t* const* grp, int64_t nb, const ActQ& a, in
   for (int g = 0; g < G; g++)
 #pragma GCC unroll 8
     for (int t = 0; t < T; t++) acc[g][t] = _mm512_setzero_ps();
-  const int8_t* q0 = a.q + t0 * a.q_stride;
-  const ActBlock* b0 = a.blk + t0 * nb;
   for (int64_t k = 0; k < nb; k++) {
     if (pf)  // software prefetch of the groups that come next (hardware prefetchers stop at 4 KB pages)
       for (int64_t o = 0; o < pf_step; o += 64) _mm_prefetch((const char*)pf + k * pf_step + o, _MM_HINT_T0);
@@ -46,7 +44,7 @@ inline void tile_kernel(const uint8_t* const* grp, int64_t nb, const ActQ& a, in
       unpack<B>(grp[g] + k * BB, w);
       const BlockScales sc = load_scales<S>(grp[g] + nb * BB, k);
 #pragma GCC unroll 8
-      for (int t = 0; t < T; t++) block_fma<S>(w, q0 + t * a.q_stride + 32 * k, b0[t * nb + k], sc, acc[g][t]);
+      for (int t = 0; t < T; t++) block_fma<S>(w, act_q(a, t0 + t, k), *act_blk(a, t0 + t, k), sc, acc[g][t]);
     }
   }
 #pragma GCC unroll 2
@@ -154,13 +152,14 @@ inline __m512 vaddi(__m512 a, __m512 b) {
   return _mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(a), _mm512_castps_si512(b)));
 }
 
-// n <= 16 consecutive blocks (up to 512 values) at once.
-inline void quantize_block16(const QuantFormat& f, const float* xb, int8_t* q, ActBlock* blk, int n) {
+// n <= 16 blocks of 32 values at once (any tokens: block i reads xb[i], writes qb[i], bb[i]).
+inline void quantize_block16(const QuantFormat& f, const float* const* xb, int8_t* const* qb, ActBlock* const* bb,
+                             int n) {
   const __m512 sign = _mm512_set1_ps(-0.0f);
   __m512 m[16];
   for (int i = 0; i < 16; i++)
-    m[i] = i < n ? _mm512_max_ps(_mm512_andnot_ps(sign, _mm512_loadu_ps(xb + 32 * i)),
-                                 _mm512_andnot_ps(sign, _mm512_loadu_ps(xb + 32 * i + 16)))
+    m[i] = i < n ? _mm512_max_ps(_mm512_andnot_ps(sign, _mm512_loadu_ps(xb[i])),
+                                 _mm512_andnot_ps(sign, _mm512_loadu_ps(xb[i] + 16)))
                  : _mm512_setzero_ps();
   const __m512 amax = reduce16(m, vmax);
   const __m512 dx = _mm512_div_ps(amax, _mm512_set1_ps(127.0f));
@@ -172,10 +171,10 @@ inline void quantize_block16(const QuantFormat& f, const float* xb, int8_t* q, A
   for (int i = n; i < 16; i++) slo[i] = shi[i] = _mm512_setzero_ps();
   for (int i = 0; i < n; i++) {
     const __m512 vid = _mm512_set1_ps(idv[i]);
-    const __m512i i0 = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(xb + 32 * i), vid));
-    const __m512i i1 = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(xb + 32 * i + 16), vid));
+    const __m512i i0 = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(xb[i]), vid));
+    const __m512i i1 = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(xb[i] + 16), vid));
     const __m256i packed = _mm256_set_m128i(_mm512_cvtsepi32_epi8(i1), _mm512_cvtsepi32_epi8(i0));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + 32 * i), packed);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(qb[i]), packed);
     slo[i] = _mm512_castsi512_ps(i0);
     shi[i] = _mm512_castsi512_ps(i1);
   }
@@ -196,23 +195,34 @@ inline void quantize_block16(const QuantFormat& f, const float* xb, int8_t* q, A
   _mm512_store_si512(t[2], c0);
   _mm512_store_si512(t[3], c1);
   for (int i = 0; i < n; i++) {
-    blk[i].dx = t[0][i];
-    blk[i].dxs = t[1][i];
-    std::memcpy(&blk[i].c0, &t[2][i], 4);
-    std::memcpy(&blk[i].c1, &t[3][i], 4);
+    ActBlock& b = *bb[i];
+    b.dx = t[0][i];
+    b.dxs = t[1][i];
+    std::memcpy(&b.c0, &t[2][i], 4);
+    std::memcpy(&b.c1, &t[3][i], 4);
   }
 }
 
 }  // namespace
 
 void quantize_act_avx512(const QuantFormat& f, const float* x, ActQ& a, int64_t t0, int64_t t1) {
+  // the (token, block) pairs in order, 16 at a time across token boundaries
+  const float* xb[16];
+  int8_t* qb[16];
+  ActBlock* bb[16];
+  int n = 0;
   for (int64_t t = t0; t < t1; t++) {
-    const float* xt = x + t * a.cols;
-    int8_t* q = a.q + t * a.q_stride;
-    ActBlock* blk = a.blk + t * a.nb;
-    for (int64_t k = 0; k < a.nb; k += 16)
-      quantize_block16(f, xt + 32 * k, q + 32 * k, blk + k, (int)std::min<int64_t>(16, a.nb - k));
+    for (int64_t k = 0; k < a.nb; k++) {
+      xb[n] = x + t * a.cols + 32 * k;
+      qb[n] = act_q(a, t, k);
+      bb[n] = act_blk(a, t, k);
+      if (++n == 16) {
+        quantize_block16(f, xb, qb, bb, 16);
+        n = 0;
+      }
+    }
   }
+  if (n) quantize_block16(f, xb, qb, bb, n);
 }
 
 // ---- float weights: 4 rows x up to 4 tokens per register tile, 16 lanes along cols ----

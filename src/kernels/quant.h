@@ -71,15 +71,26 @@ struct ActBlock {
   int32_t c1; // -32 * S_hi (K6); 0 otherwise
 };
 
+// Quantized activations, stored tile-major: for each group of 16 tokens ("token tile") and
+// block k, the 16 tokens' 32 int8 values are contiguous (512 bytes = one AMX A tile) and so
+// are their 16 ActBlocks.
 struct ActQ {
   int64_t n_tok = 0;      // real tokens
-  int64_t n_tok_pad = 0;  // rows allocated (multiple of 16; padding rows are zero)
+  int64_t n_tok_pad = 0;  // tokens allocated (multiple of 16; padding tokens are zero)
   int64_t cols = 0;
   int64_t nb = 0;         // cols / 32
-  int64_t q_stride = 0;   // bytes between tokens in q (>= cols, multiple of 64)
-  int8_t* q = nullptr;    // [n_tok_pad][q_stride]
-  ActBlock* blk = nullptr;  // [n_tok_pad][nb]
+  int8_t* q = nullptr;    // [n_tok_pad / 16][nb][16][32]
+  ActBlock* blk = nullptr;  // [n_tok_pad / 16][nb][16]
 };
+constexpr int64_t kActQStep = 512;  // bytes between blocks k and k+1 of one token in q
+constexpr int64_t kActBStep = 16;   // ActBlocks between blocks k and k+1 of one token
+
+inline int8_t* act_q(const ActQ& a, int64_t t, int64_t k) {
+  return a.q + (((t >> 4) * a.nb + k) << 9) + ((t & 15) << 5);
+}
+inline ActBlock* act_blk(const ActQ& a, int64_t t, int64_t k) {
+  return a.blk + (((t >> 4) * a.nb + k) << 4) + (t & 15);
+}
 
 // Quantize tokens [t0, t1) of x (row stride cols) into a (buffers already sized).
 void quantize_act_scalar(const QuantFormat& f, const float* x, ActQ& a, int64_t t0, int64_t t1);

@@ -364,9 +364,8 @@ void pack_group(const QuantFormat& f, const uint8_t* data, size_t row_stride, in
 void quantize_act_scalar(const QuantFormat& f, const float* x, ActQ& a, int64_t t0, int64_t t1) {
   for (int64_t t = t0; t < t1; t++) {
     const float* xt = x + t * a.cols;
-    int8_t* q = a.q + t * a.q_stride;
-    ActBlock* blk = a.blk + t * a.nb;
     for (int64_t k = 0; k < a.nb; k++) {
+      int8_t* q = act_q(a, t, k);
       const float* xb = xt + 32 * k;
       float amax = 0;
       for (int i = 0; i < 32; i++) amax = std::max(amax, std::fabs(xb[i]));
@@ -375,11 +374,11 @@ void quantize_act_scalar(const QuantFormat& f, const float* x, ActQ& a, int64_t 
       int s_lo = 0, s_hi = 0;
       for (int i = 0; i < 32; i++) {
         const int v = (int)std::nearbyint(xb[i] * id);
-        q[32 * k + i] = (int8_t)v;
+        q[i] = (int8_t)v;
         (i < 16 ? s_lo : s_hi) += v;
       }
       const int s = s_lo + s_hi;
-      ActBlock& b = blk[k];
+      ActBlock& b = *act_blk(a, t, k);
       b.dx = dx;
       b.dxs = dx * (float)s;
       b.c0 = f.scl == Scl::Sym ? -f.off * s : f.scl == Scl::K6 ? -32 * s_lo : 0;
@@ -423,13 +422,11 @@ void qgemm_scalar(const QJob& j, int64_t r0, int64_t r1) {
       }
     }
     for (int64_t t = 0; t < a.n_tok; t++) {
-      const int8_t* q = a.q + t * a.q_stride;
-      const ActBlock* blk = a.blk + t * nb;
       float acc = 0;
       for (int64_t k = 0; k < nb; k++) {
         const Dec& d = dec[k];
-        const int8_t* qb = q + 32 * k;
-        const ActBlock& b = blk[k];
+        const int8_t* qb = act_q(a, t, k);
+        const ActBlock& b = *act_blk(a, t, k);
         if (f.scl == Scl::K6) {
           int i0 = b.c0, i1 = b.c1;
           for (int i = 0; i < 16; i++) i0 += (int)d.u[i] * qb[i];

@@ -53,7 +53,7 @@ void check_points(const ChartSpec& spec) {
 double dlog(double v) { return std::log10(v); }
 
 std::string marker_path(const std::string& m) {
-  if (m == "square") return "M-4.3 -4.3H4.3V4.3H-4.3Z";
+  if (m == "square") return "M-4 -4H4V4H-4Z";
   if (m == "triangle") return "M0 -5.6L5 3.8H-5Z";
   if (m == "triangle-down") return "M0 5.6L5 -3.8H-5Z";
   if (m == "diamond") return "M0 -6L4.6 0L0 6L-4.6 0Z";
@@ -68,7 +68,8 @@ std::string marker_path(const std::string& m) {
     }
     return d + "Z";
   }
-  return "M-4.8 0A4.8 4.8 0 1 0 4.8 0A4.8 4.8 0 1 0 -4.8 0Z";  // circle
+  // circle: a little larger than the square so a square drawn on the same spot stays visible inside it
+  return "M-6.3 0A6.3 6.3 0 1 0 6.3 0A6.3 6.3 0 1 0 -6.3 0Z";
 }
 
 // Open markers: points of different series often coincide (e.g. every batch-1 linear sits at

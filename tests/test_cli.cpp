@@ -1,0 +1,103 @@
+// The rooflm binary on bad input: a clear one-line error naming the file/field/argument,
+// exit status 1 (never a crash or signal), and no output file left behind.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "test_util.h"
+
+namespace {
+
+struct CmdResult {
+  int status;
+  std::string out;
+};
+
+CmdResult run_rooflm(const std::string& args) {
+  const char* bin = std::getenv("ROOFLM_BIN");
+  const std::string exe = bin ? bin : rooflm::test::source_dir() + "/build/rooflm";
+  const std::string cmd = exe + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  CmdResult r{-1, ""};
+  if (!p) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  const int st = pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  return r;
+}
+
+void expect_error(const std::string& args, const std::string& needle) {
+  const CmdResult r = run_rooflm(args);
+  EXPECT_EQ(r.status, 1) << args << "\n" << r.out;
+  EXPECT_NE(r.out.find(needle), std::string::npos) << args << "\nexpected '" << needle << "' in:\n" << r.out;
+  EXPECT_EQ(r.out.find("terminate called"), std::string::npos) << r.out;
+}
+
+std::string model() { return rooflm::test::default_model_path(); }
+
+}  // namespace
+
+TEST(CLI, BadModelFiles) {
+  expect_error("generate -m /no/such/model.gguf -p hi", "/no/such/model.gguf");
+  const std::string junk = rooflm::test::temp_path("junk.gguf");
+  rooflm::test::write_bytes(junk, {'N', 'O', 'P', 'E', 1, 2, 3});
+  expect_error("generate -m " + junk + " -p hi", "not a GGUF file");
+  // Unknown architecture in an otherwise valid file.
+  rooflm::test::GGUFBuilder g;
+  g.header(3, 0, 1);
+  g.kv_str("general.architecture", "mamba");
+  rooflm::test::write_bytes(junk, g.b);
+  expect_error("generate -m " + junk + " -p hi", "'mamba' is not supported");
+  std::remove(junk.c_str());
+}
+
+TEST(CLI, TruncatedRealModel) {
+  ROOFLM_REQUIRE_DEFAULT_MODEL();
+  // The first 20 MB of the real file: header intact, tensor data cut off.
+  const std::string cut = rooflm::test::temp_path("cut.gguf");
+  {
+    std::ifstream in(model(), std::ios::binary);
+    std::vector<char> head(20 << 20);
+    in.read(head.data(), (std::streamsize)head.size());
+    std::ofstream out(cut, std::ios::binary);
+    out.write(head.data(), (std::streamsize)head.size());
+  }
+  expect_error("generate -m " + cut + " -p hi", "past end of file");
+  std::remove(cut.c_str());
+}
+
+TEST(CLI, BadArgumentsAndLimits) {
+  ROOFLM_REQUIRE_DEFAULT_MODEL();
+  expect_error("generate -m " + model() + " -p hi -t 0", "--threads");
+  expect_error("generate -m " + model() + " -p hi --top-p 0", "--top-p");
+  expect_error("generate -m " + model() + " -p hi -n 9000", "exceed the model's context of 8192");
+  expect_error("generate -m " + model() + " -p hi -n 100 -c 50", "need a context of");
+  expect_error("generate -m " + model(), "-p TEXT or -f FILE");
+  expect_error("generate -m " + model() + " -f /no/such/prompt.txt", "/no/such/prompt.txt");
+  // A prompt longer than the model's 8192-token context.
+  const std::string big = rooflm::test::temp_path("big.txt");
+  {
+    std::ofstream out(big);
+    for (int i = 0; i < 9000; i++) out << " hello";
+  }
+  const std::string prof = rooflm::test::temp_path("prof.json");
+  expect_error("generate -m " + model() + " -f " + big + " -n 4 --profile " + prof, "longer than the model's context");
+  EXPECT_FALSE(std::filesystem::exists(prof)) << "no partial output on error";
+  std::remove(big.c_str());
+}
+
+TEST(CLI, GenerateJsonHasStableKeys) {
+  ROOFLM_REQUIRE_DEFAULT_MODEL();
+  const CmdResult r = run_rooflm("generate -m " + model() + " -p 'The three primary colors are' -n 8 --temp 0 -t 2 --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  for (const char* key : {"\"text\"", "\"tokens\"", "\"n_prompt\"", "\"n_generated\"", "\"prefill_ms\"", "\"decode_ms\"",
+                          "\"decode_tok_s\""})
+    EXPECT_NE(r.out.find(key), std::string::npos) << key << " missing in " << r.out;
+  EXPECT_NE(r.out.find("\"n_generated\": 8"), std::string::npos) << r.out;
+}
