@@ -9,12 +9,16 @@
 //        like a decode step does (the whole SmolLM2-135M Q4_1 model is ~100 MB)
 // Counters: weight_GB/s = GGUF weight bytes (incl. scales) per second; GFLOP/s = 2 rows cols
 // n_tok per second; s_per_tok = seconds per token.
-// Also: prepare/<type>/<rows>x<cols> = repacking time (prepare_weight) per matrix.
+// Also: prepare/<type>/<rows>x<cols> = repacking time (prepare_weight) per matrix;
+// read/<KB>/thr:<n>/<hot|l3> = plain read bandwidth of the same footprint (the roof);
+// model/<gguf>/tok:<n>/thr:<t> = every 2-D weight of a real model once (one decode step's
+// weight traffic without attention), for GGUFs found in models/ (or ROOFLM_BENCH_MODELS).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <random>
@@ -24,6 +28,7 @@
 #include "core/dtype.h"
 #include "core/fp16.h"
 #include "core/threadpool.h"
+#include "io/gguf.h"
 #include "kernels/matmul.h"
 
 using namespace rooflm;
@@ -131,6 +136,76 @@ struct Shape {
   int64_t rows, cols;
 };
 
+// ---- whole-model sweep: every 2-D weight of a GGUF once (one decode step's weight traffic,
+// without attention/norms), at n_tok tokens. Uses ROOFLM_BENCH_MODELS (colon-separated paths)
+// or models/SmolLM2-135M-Instruct.Q4_1.gguf and models/gemma-3-270m-q4_k_m.gguf if present.
+struct ModelWeights {
+  std::unique_ptr<GGUFFile> file;
+  std::vector<WeightMatrix> w;
+  size_t bytes = 0;
+  double flop_per_tok = 0;
+};
+
+ModelWeights& model_weights(const std::string& path) {
+  static std::map<std::string, std::unique_ptr<ModelWeights>> cache;
+  auto& m = cache[path];
+  if (!m) {
+    m = std::make_unique<ModelWeights>();
+    m->file = std::make_unique<GGUFFile>(path);
+    for (const GGUFTensor& t : m->file->tensors()) {
+      if (t.dims.size() != 2 || t.type == DType::F32) continue;
+      m->w.push_back(make_weight(t.type, t.rows(), t.cols(), t.data));
+      m->bytes += m->w.back().nbytes();
+      m->flop_per_tok += 2.0 * (double)t.rows() * (double)t.cols();
+    }
+    std::vector<WeightMatrix*> ps;
+    for (auto& w : m->w) ps.push_back(&w);
+    prepare_weights(ps.data(), ps.size(), &pool_for(2));
+  }
+  return *m;
+}
+
+void BM_model(benchmark::State& st, std::string path, int64_t n_tok, int threads) {
+  ModelWeights& m = model_weights(path);
+  int64_t max_cols = 0, max_rows = 0;
+  for (auto& w : m.w) {
+    max_cols = std::max(max_cols, w.cols);
+    max_rows = std::max(max_rows, w.rows);
+  }
+  std::mt19937 rng(3);
+  std::normal_distribution<float> nd;
+  std::vector<float> x((size_t)(n_tok * max_cols)), y((size_t)(n_tok * max_rows));
+  for (auto& v : x) v = nd(rng);
+  ThreadPool& pool = pool_for(threads);
+  for (auto _ : st) {
+    for (auto& w : m.w) matmul(w, x.data(), n_tok, y.data(), pool);
+    benchmark::DoNotOptimize(y.data());
+  }
+  st.counters["weight_GB/s"] = benchmark::Counter((double)m.bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  st.counters["GFLOP/s"] = benchmark::Counter(m.flop_per_tok * n_tok * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  st.counters["s_per_tok"] = benchmark::Counter((double)n_tok, benchmark::Counter::kIsIterationInvariantRate |
+                                                                    benchmark::Counter::kInvert);
+}
+
+std::vector<std::string> model_paths() {
+  std::vector<std::string> out;
+  std::string list;
+  if (const char* e = std::getenv("ROOFLM_BENCH_MODELS")) {
+    list = e;
+  } else {
+    list = "models/SmolLM2-135M-Instruct.Q4_1.gguf:models/gemma-3-270m-q4_k_m.gguf";
+  }
+  size_t b = 0;
+  while (b <= list.size()) {
+    size_t e = list.find(':', b);
+    if (e == std::string::npos) e = list.size();
+    const std::string p = list.substr(b, e - b);
+    if (!p.empty() && std::ifstream(p).good()) out.push_back(p);
+    b = e + 1;
+  }
+  return out;
+}
+
 // Shared machines are noisy: with --benchmark_repetitions=N, "_min" is the least disturbed run.
 double min_of(const std::vector<double>& v) { return v.empty() ? 0.0 : *std::min_element(v.begin(), v.end()); }
 
@@ -207,6 +282,17 @@ int register_all() {
   }
   benchmark::RegisterBenchmark("prepare/q8_0/49152x576", BM_prepare, DType::Q8_0, 49152, 576)
       ->Unit(benchmark::kMillisecond);
+  for (const std::string& path : model_paths()) {
+    const std::string base = path.substr(path.find_last_of('/') + 1);
+    for (int64_t n : {1, 16, 64})
+      for (int thr : {1, 2}) {
+        const std::string name = "model/" + base + "/tok:" + std::to_string(n) + "/thr:" + std::to_string(thr);
+        benchmark::RegisterBenchmark(name.c_str(), BM_model, path, n, thr)
+            ->Unit(benchmark::kMillisecond)
+            ->UseRealTime()
+            ->ComputeStatistics("min", min_of);
+      }
+  }
   for (size_t kb : {207, 553, 30096})  // Q4_1 576x576, Q4_1 1536x576, Q8_0 49152x576
     for (int thr : {1, 2})
       for (bool l3 : {true, false}) {
