@@ -148,7 +148,8 @@ def run_benches(args) -> dict:
 
 RE_ENC = re.compile(r"encoded\s+(\d+) tokens in\s+([\d.]+) seconds, speed:\s+([\d.]+) t/s")
 RE_DEC = re.compile(r"decoded\s+(\d+) tokens in\s+([\d.]+) seconds, speed:\s+([\d.]+) t/s")
-RE_KV = re.compile(r"^\s*(n_draft|n_predict|n_drafted|n_accept|accept)\s*=\s*([\d.]+)%?", re.M)
+# common/log prefixes lines with e.g. "0.00.868.876 I " when stderr is not a tty
+RE_KV = re.compile(r"^(?:[\d.]+ [A-Z] )?\s*(n_draft|n_predict|n_drafted|n_accept|accept)\s*=\s*([\d.]+)%?", re.M)
 
 
 def parse_spec_output(text: str) -> dict:
@@ -260,7 +261,9 @@ def main() -> None:
 
     out = {"engine": "llama.cpp", "model": os.path.relpath(args.model, ROOT), "threads": args.threads,
            "reps": args.reps, "host_nproc": os.cpu_count(),
-           "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+           "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+           # the dev box is shared: keep the load next to the numbers
+           "loadavg_before": [round(x, 2) for x in os.getloadavg()]}
     info = ROOT / "third_party" / "llamacpp-build" / "BUILD_INFO.txt"
     if info.exists():
         out["build_info"] = info.read_text().strip().splitlines()
@@ -282,6 +285,8 @@ def main() -> None:
             print(f"  {mode:11s} median decode {s['median_decode_tok_s']:.2f} tok/s, "
                   f"accept rate {s['total_accept_rate']:.3f} over {s['n_prompts']} prompts")
 
+    out["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
+    print(f"load average before {out['loadavg_before']} after {out['loadavg_after']}")
     if args.json:
         p = pathlib.Path(args.json)
         p.parent.mkdir(parents=True, exist_ok=True)

@@ -133,10 +133,10 @@ def main() -> None:
     add_bos = bool(L.llama_vocab_get_add_bos(vocab))
     bos = int(L.llama_vocab_bos(vocab))
 
-    def tokenize(text: str) -> list[int]:
+    def tokenize(text: str, add_special: bool = True) -> list[int]:
         b = text.encode("utf-8")
         buf = (L.llama_token * (len(b) + 16))()
-        n = L.llama_tokenize(vocab, b, len(b), buf, len(buf), True, True)
+        n = L.llama_tokenize(vocab, b, len(b), buf, len(buf), add_special, True)
         if n < 0:
             sys.exit("tokenize failed")
         return list(buf[:n])
@@ -183,7 +183,9 @@ def main() -> None:
             "name": p["name"],
             "prompt": p["text"],
             "prompt_ids": prompt_ids,
-            "bos_prepended": bool(prompt_ids and prompt_ids[0] == bos),
+            # did add_special insert anything? (SmolLM2's bos_id 1 is also
+            # <|im_start|>, so "first id == bos" would be misleading for ChatML)
+            "special_added": prompt_ids != tokenize(p["text"], add_special=False),
             "generated_ids": gen,
             "generated_text": text,
             "first_eog_step": first_eog,

@@ -2,6 +2,7 @@
 // scalar reference, bit-identity across paths / thread counts / batch sizes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -13,6 +14,7 @@
 #include "core/error.h"
 #include "core/fp16.h"
 #include "core/threadpool.h"
+#include "io/gguf.h"
 #include "kernels/matmul.h"
 
 using namespace rooflm;
@@ -175,33 +177,49 @@ struct Case {
   int64_t rows, cols, n_tok;
 };
 
-void check_vs_ref(const Case& c, KernelPath path, int threads, bool prepare, uint32_t seed) {
+struct PathRun {
+  KernelPath path;
+  int threads;
+  bool prepare;
+};
+
+// One random problem, its reference and bounds computed once, checked for every run.
+void check_vs_ref(const Case& c, const std::vector<PathRun>& runs, uint32_t seed) {
   std::mt19937 rng(seed);
   auto wbytes = random_weights(c.type, c.rows, c.cols, rng);
-  WeightMatrix w = make_weight(c.type, c.rows, c.cols, wbytes.data());
-  if (prepare) prepare_weight(w);
+  WeightMatrix plain = make_weight(c.type, c.rows, c.cols, wbytes.data());
+  WeightMatrix packed = plain;
+  prepare_weight(packed);
   auto x = random_acts(c.n_tok, c.cols, rng);
-  std::vector<float> ref((size_t)(c.n_tok * c.rows)), y(ref.size(), NAN);
-  matmul_ref(w, x.data(), c.n_tok, ref.data());
-  ThreadPool pool(threads);
-  matmul(w, x.data(), c.n_tok, y.data(), pool, path);
-  const Bounds bd = error_bounds(w, x.data(), c.n_tok);
+  std::vector<float> ref((size_t)(c.n_tok * c.rows));
+  matmul_ref(plain, x.data(), c.n_tok, ref.data());
+  const Bounds bd = error_bounds(plain, x.data(), c.n_tok);
   const bool q = is_quant(c.type);
   const double rel_tol = q ? 1.001 * std::sqrt(32.0) / 254.0 : 1e-5;
-  int bad = 0;
-  double max_rel = 0;
-  for (size_t i = 0; i < y.size(); i++) {
-    const double err = std::fabs((double)y[i] - ref[i]);
-    const double rel = bd.norm[i] > 0 ? err / bd.norm[i] : err;
-    max_rel = std::max(max_rel, rel);
-    if (!(err <= bd.elem[i] && rel <= rel_tol + 1e-6) && bad++ < 5)
-      ADD_FAILURE() << dtype_name(c.type) << " " << kernel_path_name(path) << " rows=" << c.rows << " cols=" << c.cols
-                    << " n_tok=" << c.n_tok << " threads=" << threads << " prepared=" << prepare << " at t="
-                    << i / c.rows << " r=" << i % c.rows << ": y=" << y[i] << " ref=" << ref[i]
-                    << " bound=" << bd.elem[i] << " rel=" << rel;
+  for (const PathRun& run : runs) {
+    if (!kernel_path_supported(run.path)) continue;
+    std::vector<float> y(ref.size(), NAN);
+    ThreadPool pool(run.threads);
+    matmul(run.prepare ? packed : plain, x.data(), c.n_tok, y.data(), pool, run.path);
+    int bad = 0;
+    double max_rel = 0;
+    for (size_t i = 0; i < y.size(); i++) {
+      const double err = std::fabs((double)y[i] - ref[i]);
+      const double rel = bd.norm[i] > 0 ? err / bd.norm[i] : err;
+      max_rel = std::max(max_rel, rel);
+      if (!(err <= bd.elem[i] && rel <= rel_tol + 1e-6) && bad++ < 5)
+        ADD_FAILURE() << dtype_name(c.type) << " " << kernel_path_name(run.path) << " rows=" << c.rows
+                      << " cols=" << c.cols << " n_tok=" << c.n_tok << " threads=" << run.threads
+                      << " prepared=" << run.prepare << " at t=" << i / c.rows << " r=" << i % c.rows << ": y=" << y[i]
+                      << " ref=" << ref[i] << " bound=" << bd.elem[i] << " rel=" << rel;
+    }
+    double& g = q ? g_max_rel_quant : g_max_rel_float;
+    g = std::max(g, max_rel);
   }
-  double& g = q ? g_max_rel_quant : g_max_rel_float;
-  g = std::max(g, max_rel);
+}
+
+void check_vs_ref(const Case& c, KernelPath path, int threads, bool prepare, uint32_t seed) {
+  check_vs_ref(c, {{path, threads, prepare}}, seed);
 }
 
 }  // namespace
@@ -291,6 +309,30 @@ TEST(Weights, PrepareIsIdempotentAndSized) {
   EXPECT_EQ(w.packed, nullptr);
 }
 
+TEST(Weights, PrepareWeightsPacksTiedOnceIntoOneArena) {
+  std::mt19937 rng(12);
+  auto ra = random_weights(DType::Q4_1, 40, 576, rng);
+  auto rc = random_weights(DType::Q8_0, 300, 64, rng);
+  std::vector<uint8_t> rf(4 * 8 * 16);
+  WeightMatrix a = make_weight(DType::Q4_1, 40, 576, ra.data());
+  WeightMatrix b = a;  // tied: same bytes listed twice
+  WeightMatrix c = make_weight(DType::Q8_0, 300, 64, rc.data());
+  WeightMatrix f = make_weight(DType::F32, 8, 16, rf.data());
+  WeightMatrix* all[] = {&a, &b, &c, &f};
+  prepare_weights(all, 4);
+  ASSERT_NE(a.packed, nullptr);
+  EXPECT_EQ(a.packed, b.packed);
+  ASSERT_NE(c.packed, nullptr);
+  EXPECT_EQ(a.owned.get(), c.owned.get());  // one arena
+  EXPECT_EQ(f.packed, nullptr);
+  // same bytes as packing each alone
+  WeightMatrix a1 = make_weight(DType::Q4_1, 40, 576, ra.data()), c1 = make_weight(DType::Q8_0, 300, 64, rc.data());
+  prepare_weight(a1);
+  prepare_weight(c1);
+  EXPECT_EQ(0, std::memcmp(a.packed, a1.packed, a1.packed_bytes));
+  EXPECT_EQ(0, std::memcmp(c.packed, c1.packed, c1.packed_bytes));
+}
+
 // ---------------------------------------------------------------- matmul vs reference
 
 TEST(Matmul, ScalarMatchesReference) {
@@ -304,19 +346,18 @@ TEST(Matmul, ScalarMatchesReference) {
 }
 
 TEST(Matmul, FastPathsMatchReference) {
+  for (KernelPath p : kFastPaths)
+    if (!kernel_path_supported(p)) std::printf("  (path %s not supported here: skipped)\n", kernel_path_name(p));
   uint32_t seed = 1000;
-  for (KernelPath p : kFastPaths) {
-    if (!kernel_path_supported(p)) {
-      std::printf("  (path %s not supported here: skipped)\n", kernel_path_name(p));
-      continue;
-    }
-    for (DType t : kAllTypes) {
-      const int64_t blk = is_quant(t) ? dtype_info(t).block_size : 32;
-      for (int64_t cols : {blk, 3 * blk})
-        for (int64_t rows : {1, 3, 17})
-          for (int64_t n_tok : {1, 2, 3, 7, 16, 33})
-            check_vs_ref({t, rows, cols, n_tok}, p, 1 + (int)(seed % 3), seed % 2 == 0, seed), seed++;
-    }
+  for (DType t : kAllTypes) {
+    const int64_t blk = is_quant(t) ? dtype_info(t).block_size : 32;
+    for (int64_t cols : {blk, 3 * blk})
+      for (int64_t rows : {1, 3, 17})
+        for (int64_t n_tok : {1, 2, 3, 7, 16, 33}) {
+          std::vector<PathRun> runs;
+          for (KernelPath p : kFastPaths) runs.push_back({p, 1 + (int)(seed % 3), seed % 2 == 0});
+          check_vs_ref({t, rows, cols, n_tok}, runs, seed++);
+        }
   }
   std::printf("  max |y - ref| / (||w_r|| ||x_t||): quantized %.2e (tolerance %.2e), float %.2e\n", g_max_rel_quant,
               std::sqrt(32.0) / 254.0, g_max_rel_float);
@@ -327,17 +368,16 @@ TEST(Matmul, AwkwardLargeShapesVsReference) {
   uint32_t seed = 5000;
   for (DType t : kAllTypes) {
     const int64_t cols = is_quant(t) && dtype_info(t).block_size == 256 ? 512 : 576;
-    for (KernelPath p : kFastPaths) {
-      if (!kernel_path_supported(p)) continue;
-      check_vs_ref({t, 577, cols, 64}, p, 3, true, seed++);
-      check_vs_ref({t, 577, cols, 129}, p, 2, true, seed++);
-    }
+    std::vector<PathRun> runs;
+    for (KernelPath p : kFastPaths) runs.push_back({p, 3, true});
+    check_vs_ref({t, 577, cols, 129}, runs, seed++);
   }
   // float weights with cols not a multiple of the vector width
-  for (DType t : {DType::F32, DType::F16, DType::BF16})
-    for (KernelPath p : kFastPaths) {
-      if (kernel_path_supported(p)) check_vs_ref({t, 19, 37, 5}, p, 2, false, seed++);
-    }
+  for (DType t : {DType::F32, DType::F16, DType::BF16}) {
+    std::vector<PathRun> runs;
+    for (KernelPath p : kFastPaths) runs.push_back({p, 2, false});
+    check_vs_ref({t, 19, 37, 5}, runs, seed++);
+  }
 }
 
 // ---------------------------------------------------------------- bit identity
@@ -348,7 +388,7 @@ TEST(Matmul, QuantPathsBitIdentical) {
   std::mt19937 rng(77);
   for (DType t : kQuantTypes) {
     const int64_t blk = dtype_info(t).block_size;
-    for (int64_t cols : {blk, 3 * blk}) {
+    for (int64_t cols : {blk, 3 * blk, blk == 32 ? (int64_t)576 : 5 * blk}) {
       const int64_t rows = 577, max_tok = 129;
       auto raw = random_weights(t, rows, cols, rng);
       WeightMatrix plain = make_weight(t, rows, cols, raw.data());
@@ -404,6 +444,49 @@ TEST(Matmul, BatchInvariantFloatWeights) {
       }
     }
   }
+}
+
+// Real weights (when the models are present under models/): for each (type, shape) of the
+// GGUF, the first 40 rows vs the reference on every path, and bit-identical across paths.
+TEST(Matmul, RealModelWeights) {
+  int checked = 0;
+  for (const char* name : {"SmolLM2-135M-Instruct.Q4_1.gguf", "gemma-3-270m-q4_k_m.gguf"}) {
+    const std::string path = source_dir() + "/models/" + name;
+    if (!std::ifstream(path).good()) continue;
+    GGUFFile file(path);
+    std::vector<std::string> seen;
+    std::mt19937 rng(21);
+    for (const GGUFTensor& t : file.tensors()) {
+      if (t.dims.size() != 2 || t.type == DType::F32) continue;
+      const std::string key = std::string(dtype_name(t.type)) + "/" + std::to_string(t.cols());
+      if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
+      seen.push_back(key);
+      const int64_t rows = std::min<int64_t>(40, t.rows()), n_tok = 5;
+      WeightMatrix w = make_weight(t.type, rows, t.cols(), t.data);
+      WeightMatrix wp = w;
+      prepare_weight(wp);
+      auto x = random_acts(n_tok, t.cols(), rng);
+      std::vector<float> ref((size_t)(n_tok * rows)), ys(ref.size());
+      matmul_ref(w, x.data(), n_tok, ref.data());
+      const Bounds bd = error_bounds(w, x.data(), n_tok);
+      ThreadPool pool(2);
+      matmul(w, x.data(), n_tok, ys.data(), pool, KernelPath::Scalar);
+      for (KernelPath p : {KernelPath::Scalar, KernelPath::AVX2, KernelPath::AVX512, KernelPath::AMX}) {
+        if (!kernel_path_supported(p)) continue;
+        std::vector<float> y(ref.size(), NAN);
+        matmul(wp, x.data(), n_tok, y.data(), pool, p);
+        for (size_t i = 0; i < y.size(); i++) {
+          ASSERT_LE(std::fabs((double)y[i] - ref[i]), bd.elem[i]) << name << " " << t.name << " " << kernel_path_name(p);
+        }
+        if (is_quant(t.type)) {
+          EXPECT_EQ(0, std::memcmp(y.data(), ys.data(), 4 * y.size())) << name << " " << t.name << " " << kernel_path_name(p);
+        }
+      }
+      checked++;
+    }
+  }
+  if (checked == 0) GTEST_SKIP() << "no model files under " << source_dir() << "/models";
+  std::printf("  checked %d real (type, shape) combinations\n", checked);
 }
 
 TEST(Matmul, ZeroActivationsGiveZero) {

@@ -9,6 +9,8 @@
 #include "cli/util.h"
 #include "core/error.h"
 #include "decode/generate.h"
+#include "decode/spec/spec_config.h"
+#include "decode/spec/speculative.h"
 #include "model/model.h"
 #include "model/session.h"
 #include "roofline/profiler.h"
@@ -25,6 +27,8 @@ struct GenerateOptions {
   int threads = (int)std::max(1u, std::thread::hardware_concurrency());
   bool chat = false, json = false;
   SamplerParams sampling;
+  std::string spec_mode = "none";
+  spec::SpecConfig spec;
 };
 
 void run_generate(const GenerateOptions& o) {
@@ -32,6 +36,9 @@ void run_generate(const GenerateOptions& o) {
   const int threads = o.threads;
   if (o.n_predict < 0) fail("-n: expected a number of tokens >= 0, got ", o.n_predict);
   o.sampling.validate();
+  spec::SpecConfig sc = o.spec;
+  sc.mode = spec::spec_mode_from_name(o.spec_mode);
+  sc.validate();
   std::string text = o.prompt_file.empty() ? o.prompt : roofline::read_file(o.prompt_file, "-f");
   if (text.empty()) fail("-p/-f: the prompt is empty");
 
@@ -59,8 +66,9 @@ void run_generate(const GenerateOptions& o) {
   so.n_ctx = o.n_ctx > 0 ? o.n_ctx : std::min<int64_t>(cfg.n_ctx_train, (need + 255) / 256 * 256);
   if (so.n_ctx < need)
     fail("-c ", o.n_ctx, ": prompt (", prompt.size(), " tokens) + -n ", o.n_predict, " need a context of ", need);
-  so.max_logits = 1;
   ThreadPool pool(threads);
+  spec::SpecSetup setup = spec::make_spec(sc, *model, o.sampling, so.n_ctx, pool);
+  so.max_logits = setup.max_logits;
   Session session(*model, so, pool);
   Sampler sampler(o.sampling, cfg.n_vocab);
 
@@ -75,7 +83,10 @@ void run_generate(const GenerateOptions& o) {
     std::fwrite(s.data(), 1, s.size(), stdout);
     std::fflush(stdout);
   };
-  GenerateResult r = generate_autoregressive(session, sampler, prompt, o.n_predict, on_token);
+  spec::SpecStats st;
+  GenerateResult r = setup.drafter ? spec::generate_speculative(session, sampler, *setup.drafter, setup.limits, prompt,
+                                                                o.n_predict, on_token, &st)
+                                   : generate_autoregressive(session, sampler, prompt, o.n_predict, on_token);
   prof::enable(false);
 
   const std::string out_text = tok.decode(r.tokens);
@@ -94,8 +105,32 @@ void run_generate(const GenerateOptions& o) {
     js << "], \"n_prompt\": " << r.n_prompt << ", \"n_generated\": " << r.tokens.size()
        << ", \"prefill_ms\": " << r.prefill_ms << ", \"prefill_tok_s\": " << prefill_tok_s
        << ", \"decode_ms\": " << r.decode_ms << ", \"decode_tok_s\": " << tok_s
-       << ", \"stop_reason\": " << json_string(r.stop_reason) << ", \"mode\": \"none\""
-       << ", \"target_steps\": " << r.target_steps << ", \"threads\": " << threads
+       << ", \"stop_reason\": " << json_string(r.stop_reason) << ", \"mode\": " << json_string(spec::spec_mode_name(sc.mode))
+       << ", \"target_steps\": " << r.target_steps;
+    const double per_step = r.target_steps ? (double)r.tokens.size() / (double)r.target_steps : 0.0;
+    js << ", \"accepted_per_step\": " << per_step;
+    if (setup.drafter) {
+      js << ", \"drafter\": " << json_string(setup.drafter->name()) << ", \"draft_len\": " << setup.limits.depth
+         << ", \"tree_size\": " << setup.limits.size << ", \"tree_width\": " << sc.tree_width
+         << ", \"tree_shape\": " << json_string(sc.mode == spec::SpecMode::Chain ? "chain" : sc.tree_shape)
+         << ", \"mean_tree_nodes\": " << (st.target_steps ? (double)st.tree_nodes / st.target_steps : 0.0)
+         << ", \"draft_tokens_accepted\": " << st.accepted << ", \"acceptance_by_depth\": [";
+      for (size_t d = 0; d < st.offered.size(); d++)
+        js << (d ? ", " : "") << (st.target_steps ? (double)st.accepted_at[d] / (double)st.target_steps : 0.0);
+      js << "], \"accepted_at_depth\": [";
+      for (size_t d = 0; d < st.accepted_at.size(); d++) js << (d ? ", " : "") << st.accepted_at[d];
+      js << "], \"offered_at_depth\": [";
+      for (size_t d = 0; d < st.offered.size(); d++) js << (d ? ", " : "") << st.offered[d];
+      js << "], \"draft_ms\": " << st.draft_ms << ", \"verify_ms\": " << st.verify_ms
+         << ", \"draft_share\": " << (r.decode_ms > 0 ? st.draft_ms / r.decode_ms : 0.0)
+         << ", \"verify_share\": " << (r.decode_ms > 0 ? st.verify_ms / r.decode_ms : 0.0)
+         << ", \"draft_forwards\": " << st.draft.forwards;
+      if (st.draft.inner_steps)
+        js << ", \"draft_inner_steps\": " << st.draft.inner_steps << ", \"draft_inner_tokens_per_step\": "
+           << (double)st.draft.inner_tokens / (double)st.draft.inner_steps;
+      if (!sc.draft_path.empty()) js << ", \"draft_model\": " << json_string(sc.draft_path);
+    }
+    js << ", \"threads\": " << threads
        << ", \"load_ms\": " << model->load_ms() << ", \"n_ctx\": " << session.n_ctx()
        << ", \"kv_cache_mb\": " << session.kv_bytes() / 1048576.0
        << ", \"peak_rss_mb\": " << peak_rss_mb() << ", \"model\": " << json_string(o.model) << "}\n";
@@ -110,6 +145,12 @@ void run_generate(const GenerateOptions& o) {
                  "(%.1f tok/s) | stop: %s | threads %d | load %.0f ms | peak RSS %.0f MB\n",
                  (long long)r.n_prompt, r.prefill_ms, prefill_tok_s, r.tokens.size(), r.decode_ms, tok_s,
                  r.stop_reason.c_str(), threads, model->load_ms(), peak_rss_mb());
+    if (setup.drafter)
+      std::fprintf(stderr, "[rooflm] spec %s (%s) | %lld target steps, %.2f tokens/step | draft %.0f%% verify %.0f%%\n",
+                   spec::spec_mode_name(sc.mode), setup.drafter->name().c_str(), (long long)r.target_steps,
+                   r.target_steps ? (double)r.tokens.size() / (double)r.target_steps : 0.0,
+                   r.decode_ms > 0 ? 100 * st.draft_ms / r.decode_ms : 0.0,
+                   r.decode_ms > 0 ? 100 * st.verify_ms / r.decode_ms : 0.0);
   }
 }
 
@@ -135,6 +176,13 @@ void register_generate(CLI::App& app) {
   g->add_option("--system", o->system, "System message for --chat");
   g->add_flag("--json", o->json, "Print one JSON object instead of streaming text");
   g->add_option("--profile", o->profile, "Write the per-kernel profile (JSON) to this file");
+  g->add_option("--spec", o->spec_mode, "Speculative decoding: none, chain, tree or staged (default none)");
+  g->add_option("-d,--draft", o->spec.draft_path, "Draft model (same tokenizer) for --spec chain|tree|staged");
+  g->add_option("--draft-len", o->spec.draft_len, "Draft depth K: chain length / deepest tree level (default 8)");
+  g->add_option("--tree-size", o->spec.tree_size, "Candidates per tree N, root excluded (default 32)");
+  g->add_option("--tree-width", o->spec.tree_width, "Children considered per tree node W (default 4)");
+  g->add_option("--tree-shape", o->spec.tree_shape, "Tree shape for --spec tree: dynamic or sparse (default dynamic)");
+  g->add_option("--ngram-corpus", o->spec.ngram_corpus, "Text file whose n-grams feed the trigram drafter");
   g->callback([o] {
     if (o->prompt.empty() && o->prompt_file.empty()) fail("generate: give a prompt with -p TEXT or -f FILE");
     if (!o->prompt.empty() && !o->prompt_file.empty()) fail("generate: -p and -f are exclusive; give one");

@@ -16,10 +16,10 @@ ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads) {
 }
 
 ThreadPool::~ThreadPool() {
+  stop_.store(true);
+  generation_.fetch_add(1);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-    generation_.fetch_add(1);
   }
   cv_.notify_all();
   for (auto& t : workers_) t.join();
@@ -28,8 +28,8 @@ ThreadPool::~ThreadPool() {
 void ThreadPool::worker_loop(int index) {
   uint64_t seen = 0;
   for (;;) {
-    // Spin a little first: decode issues hundreds of small jobs per token and a
-    // futex wake-up per job would cost more than the work.
+    // Spin first: decode issues hundreds of small jobs per token and a futex wake-up per
+    // job would cost more than the work.
     uint64_t gen = generation_.load(std::memory_order_acquire);
     for (int spin = 0; gen == seen && spin < kSpinIterations; spin++) {
       _mm_pause();
@@ -37,17 +37,14 @@ void ThreadPool::worker_loop(int index) {
     }
     if (gen == seen) {
       std::unique_lock<std::mutex> lock(mu_);
+      sleepers_.fetch_add(1);
       cv_.wait(lock, [&] { return generation_.load() != seen; });
+      sleepers_.fetch_sub(1);
       gen = generation_.load();
     }
     seen = gen;
-    const std::function<void(int)>* job;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (stop_) return;
-      job = job_;
-    }
-    (*job)(index);
+    if (stop_.load()) return;
+    (*job_.load(std::memory_order_acquire))(index);
     pending_.fetch_sub(1, std::memory_order_acq_rel);
   }
 }
@@ -57,13 +54,13 @@ void ThreadPool::run_on_all(const std::function<void(int)>& fn) {
     fn(0);
     return;
   }
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    job_ = &fn;
-    pending_.store(n_threads_ - 1, std::memory_order_release);
-    generation_.fetch_add(1, std::memory_order_acq_rel);
+  job_.store(&fn, std::memory_order_release);
+  pending_.store(n_threads_ - 1, std::memory_order_release);
+  generation_.fetch_add(1);  // seq_cst: pairs with the sleepers_ increment in worker_loop
+  if (sleepers_.load() > 0) {
+    { std::lock_guard<std::mutex> lock(mu_); }  // a worker between its check and wait() now waits
+    cv_.notify_all();
   }
-  cv_.notify_all();
   fn(0);
   // Wait for the others; yield now and then in case a worker was descheduled (more
   // threads than free cores).
@@ -82,11 +79,18 @@ void ThreadPool::parallel_for(int64_t n, const RangeFn& fn, int64_t grain) {
     fn(0, n, 0);
     return;
   }
-  run_on_all([&](int t) {
-    if (t >= parts) return;
-    const int64_t g0 = n_grains * t / parts, g1 = n_grains * (t + 1) / parts;
-    const int64_t b = g0 * grain, e = std::min(n, g1 * grain);
-    if (b < e) fn(b, e, t);
+  // One pointer captured, so the std::function stays in its small buffer: no allocation.
+  struct Split {
+    const RangeFn* fn;
+    int64_t n, grain, n_grains;
+    int parts;
+  } split{&fn, n, grain, n_grains, parts};
+  const Split* s = &split;
+  run_on_all([s](int t) {
+    if (t >= s->parts) return;
+    const int64_t g0 = s->n_grains * t / s->parts, g1 = s->n_grains * (t + 1) / s->parts;
+    const int64_t b = g0 * s->grain, e = std::min(s->n, g1 * s->grain);
+    if (b < e) (*s->fn)(b, e, t);
   });
 }
 

@@ -36,12 +36,16 @@ class ThreadPool {
 
   int n_threads_;
   std::vector<std::thread> workers_;
+  // Dispatch is lock-free: the job pointer is published before the generation counter is
+  // bumped; workers spin on the counter. The mutex/condvar only serve workers that gave up
+  // spinning and sleep (counted in sleepers_, so the caller notifies only when needed).
   std::mutex mu_;
   std::condition_variable cv_;
-  const std::function<void(int)>* job_ = nullptr;
+  std::atomic<const std::function<void(int)>*> job_{nullptr};
   std::atomic<uint64_t> generation_{0};
   std::atomic<int> pending_{0};
-  bool stop_ = false;
+  std::atomic<int> sleepers_{0};
+  std::atomic<bool> stop_{false};
 };
 
 }  // namespace rooflm

@@ -312,11 +312,23 @@ void prepare_weight(WeightMatrix& w, ThreadPool* pool) {
 }
 
 void prepare_weights(WeightMatrix* const* ws, size_t n, ThreadPool* pool) {
+  // an earlier entry viewing the same GGUF bytes (tied embeddings), or nullptr
+  auto same_as = [&](size_t i) -> const WeightMatrix* {
+    for (size_t j = 0; j < i; j++)
+      if (ws[j]->data == ws[i]->data && ws[j]->type == ws[i]->type && ws[j]->rows == ws[i]->rows &&
+          ws[j]->cols == ws[i]->cols && ws[j]->packed)
+        return ws[j];
+    for (size_t j = 0; j < i; j++)  // not yet packed: only the first occurrence is counted
+      if (ws[j]->data == ws[i]->data && ws[j]->type == ws[i]->type && ws[j]->rows == ws[i]->rows &&
+          ws[j]->cols == ws[i]->cols)
+        return ws[j];
+    return nullptr;
+  };
   size_t total = 0;
   for (size_t i = 0; i < n; i++) {
     const WeightMatrix& w = *ws[i];
     const QuantFormat* f = quant_format(w.type);
-    if (!f || w.packed || w.rows == 0 || w.cols == 0) continue;
+    if (!f || w.packed || w.rows == 0 || w.cols == 0 || same_as(i)) continue;
     total += (packed_size(w, *f) + 4095) / 4096 * 4096;  // each matrix starts on a page
   }
   if (total == 0) return;
@@ -326,6 +338,12 @@ void prepare_weights(WeightMatrix* const* ws, size_t n, ThreadPool* pool) {
     WeightMatrix& w = *ws[i];
     const QuantFormat* f = quant_format(w.type);
     if (!f || w.packed || w.rows == 0 || w.cols == 0) continue;
+    if (const WeightMatrix* d = same_as(i)) {  // tied weights listed twice: pack once
+      w.owned = d->owned;
+      w.packed = d->packed;
+      w.packed_bytes = d->packed_bytes;
+      continue;
+    }
     const size_t bytes = packed_size(w, *f);
     pack_into(w, *f, p, pool);
     w.owned = arena;

@@ -70,13 +70,16 @@ void matmul(const WeightMatrix& w, const float* x, int64_t n_tok, float* y, Thre
 
 // Repack a quantized matrix once at load into the tile layout (sets packed/owned; no-op for
 // F32/F16/BF16 and for already packed matrices). Costs about one extra copy of the weights
-// (the packed copy is the same size as the GGUF data within ~3%). Matmul works without it,
-// but then repacks 16 rows at a time on every call (about 2x slower GEMV).
+// (the packed copy is the same size as the GGUF data within ~3%) and runs at about memcpy
+// speed. Matmul works without it, but then repacks 16 rows at a time on every call, which
+// makes a GEMV 5-10x slower: the loader should call prepare_weights() once for all matrices.
 void prepare_weight(WeightMatrix& w, ThreadPool* pool = nullptr);
 
 // Repack many matrices into one shared, 2 MB-aligned buffer advised for transparent huge
 // pages (fewer TLB misses when a decode step streams every matrix once). Matrices that are
-// not quantized or already packed are skipped. Each packed matrix's `owned` shares the buffer.
+// not quantized or already packed are skipped; entries viewing the same bytes (tied
+// embeddings listed as both tok_embd and output) are packed once. Each packed matrix's
+// `owned` shares the buffer.
 void prepare_weights(WeightMatrix* const* ws, size_t n, ThreadPool* pool = nullptr);
 
 // Row `row` of W dequantized to f32 (embedding lookup; reads the GGUF layout).

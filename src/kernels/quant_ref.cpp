@@ -302,10 +302,103 @@ size_t group_bytes(const QuantFormat& f, int64_t cols) {
   return (s + 63) / 64 * 64;
 }
 
+namespace {
+
+inline uint32_t rd32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+inline void wr32(uint8_t* p, uint32_t v) { std::memcpy(p, &v, 4); }
+
+// Word-level packers for the layouts where RP16 is a 4-byte transpose of the GGUF bytes
+// (about as fast as a copy; used by prepare_weight and by the on-the-fly path).
+// Q4_0/Q4_1/Q5_0/Q5_1: B4 byte 64p + 4r + i = qs[4p + i] exactly (low nibble = value
+// 4p + i, high nibble = value 16 + 4p + i); Q8_0: B8 quad j = qs[4j..4j+3] ^ 0x80.
+template <int BSZ, int QS, int QH, int M, bool B8>
+void pack_legacy(const uint8_t* data, size_t row_stride, int64_t rows, int64_t nb, int64_t g, uint8_t* dst) {
+  constexpr int BB = B8 ? 512 : QH >= 0 ? 320 : 256;  // bit bytes per block
+  constexpr int SB = M >= 0 ? 64 : 32;                // scale bytes per block
+  uint8_t* sreg = dst + (size_t)nb * BB;
+  const int nr = (int)std::min<int64_t>(kGroupRows, rows - g * kGroupRows);
+  for (int rr = 0; rr < nr; rr++) {
+    const uint8_t* b = data + (size_t)(g * kGroupRows + rr) * row_stride;
+    uint8_t* bits = dst + 4 * rr;
+    uint8_t* sc = sreg + 2 * rr;
+    for (int64_t k = 0; k < nb; k++, b += BSZ, bits += BB, sc += SB) {
+      if constexpr (B8) {
+        for (int j = 0; j < 8; j++) wr32(bits + 64 * j, rd32(b + QS + 4 * j) ^ 0x80808080u);
+      } else {
+        for (int p = 0; p < 4; p++) wr32(bits + 64 * p, rd32(b + QS + 4 * p));
+        if constexpr (QH >= 0) {  // mask j, bits 4rr..4rr+3 = qh bits 4j..4j+3
+          const uint32_t qh = rd32(b + QH);
+          uint8_t* m = bits - 4 * rr + 256 + rr / 2;
+          for (int j = 0; j < 8; j++) m[8 * j] |= (uint8_t)(((qh >> (4 * j)) & 0x0F) << (4 * (rr & 1)));
+        }
+      }
+      std::memcpy(sc, b, 2);
+      if constexpr (M >= 0) std::memcpy(sc + 32, b + M, 2);
+    }
+  }
+}
+
+void pack_q4k(const uint8_t* data, size_t row_stride, int64_t rows, int64_t nb, int64_t g, uint8_t* dst) {
+  uint8_t* sreg = dst + (size_t)nb * 256;
+  const int nr = (int)std::min<int64_t>(kGroupRows, rows - g * kGroupRows);
+  for (int rr = 0; rr < nr; rr++) {
+    const uint8_t* row = data + (size_t)(g * kGroupRows + rr) * row_stride;
+    for (int64_t sb = 0; sb < nb / 8; sb++) {
+      const uint8_t* b = row + 144 * sb;
+      uint8_t* h = sreg + 320 * sb;
+      std::memcpy(h + 2 * rr, b, 2);
+      std::memcpy(h + 32 + 2 * rr, b + 2, 2);
+      for (int j = 0; j < 8; j++) {
+        uint8_t sc, mn;
+        k_scale_min(b + 4, j, sc, mn);
+        h[64 + 32 * j + rr] = sc;
+        h[64 + 32 * j + 16 + rr] = mn;
+        const uint8_t* q = b + 16 + 32 * (j / 2);
+        uint8_t* bits = dst + (size_t)(8 * sb + j) * 256 + 4 * rr;
+        for (int p = 0; p < 4; p++) {
+          const uint32_t lo = rd32(q + 4 * p), hi = rd32(q + 16 + 4 * p);
+          const uint32_t v = (j & 1) ? (((lo >> 4) & 0x0F0F0F0Fu) | (hi & 0xF0F0F0F0u))
+                                     : ((lo & 0x0F0F0F0Fu) | ((hi & 0x0F0F0F0Fu) << 4));
+          wr32(bits + 64 * p, v);
+        }
+      }
+    }
+  }
+}
+
+// Word-level packers for the layouts where RP16 is a 4-byte transpose of the GGUF bytes
+// (about as fast as a copy; used by prepare_weight and by the on-the-fly path).
+// Q4_0/Q4_1/Q5_0/Q5_1: B4 byte 64p + 4r + i = qs[4p + i] exactly (low nibble = value
+// 4p + i, high nibble = value 16 + 4p + i); Q8_0: B8 quad j = qs[4j..4j+3] ^ 0x80.
+bool pack_group_fast(const QuantFormat& f, const uint8_t* data, size_t row_stride, int64_t rows, int64_t nb,
+                     int64_t g, uint8_t* dst) {
+  switch (f.type) {
+    case DType::Q8_0: pack_legacy<34, 2, -1, -1, true>(data, row_stride, rows, nb, g, dst); return true;
+    case DType::Q4_0: pack_legacy<18, 2, -1, -1, false>(data, row_stride, rows, nb, g, dst); return true;
+    case DType::Q4_1: pack_legacy<20, 4, -1, 2, false>(data, row_stride, rows, nb, g, dst); return true;
+    case DType::Q5_0: pack_legacy<22, 6, 2, -1, false>(data, row_stride, rows, nb, g, dst); return true;
+    case DType::Q5_1: pack_legacy<24, 8, 4, 2, false>(data, row_stride, rows, nb, g, dst); return true;
+    case DType::Q4_K: pack_q4k(data, row_stride, rows, nb, g, dst); return true;
+    default: return false;
+  }
+}
+
+}  // namespace
+
 void pack_group(const QuantFormat& f, const uint8_t* data, size_t row_stride, int64_t rows,
                 int64_t cols, int64_t g, uint8_t* dst) {
   const int64_t nb = cols / kBlk;
-  std::memset(dst, 0, group_bytes(f, cols));
+  const size_t gb = group_bytes(f, cols);
+  if (f.bits == Bits::B5 || (g + 1) * kGroupRows > rows)
+    std::memset(dst, 0, gb);  // masks are OR-ed in; padding rows must be zero
+  else
+    std::memset(dst + gb - 64, 0, 64);  // the alignment tail
+  if (pack_group_fast(f, data, row_stride, rows, nb, g, dst)) return;
+  std::memset(dst, 0, gb);
   uint8_t* sreg = dst + (size_t)nb * f.bit_bytes;
   BlockCodes bc;
   for (int rr = 0; rr < kGroupRows; rr++) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <numeric>
 
@@ -15,6 +16,18 @@ namespace rooflm {
 namespace {
 
 using prof::OpClass;
+
+// MemAvailable from /proc/meminfo in bytes (0 if unknown).
+uint64_t available_memory() {
+  FILE* f = std::fopen("/proc/meminfo", "r");
+  if (!f) return 0;
+  char line[256];
+  uint64_t kb = 0;
+  while (std::fgets(line, sizeof line, f))
+    if (std::sscanf(line, "MemAvailable: %lu kB", &kb) == 1) break;
+  std::fclose(f);
+  return kb * 1024;
+}
 
 // Runs f and, when profiling is on, records it with its FLOPs and compulsory bytes.
 template <typename F>
@@ -54,6 +67,12 @@ Session::Session(const Model& model, const SessionOptions& opts, ThreadPool& poo
   kv_dim_ = c.kv_dim();
 
   const int64_t B = max_batch_, d = c.n_embd;
+  // Refuse before allocating: a KV cache bigger than the free memory would only thrash.
+  const uint64_t kv_need = (uint64_t)c.n_layer * 2 * (uint64_t)n_ctx_ * (uint64_t)kv_dim_ * sizeof(float);
+  const uint64_t avail = available_memory();
+  if (avail > 0 && kv_need > avail)
+    fail("KV cache for a context of ", n_ctx_, " tokens needs ", kv_need / 1048576, " MiB but only ", avail / 1048576,
+         " MiB of memory are available; use a smaller context (-c)");
   kv_.assign((size_t)(c.n_layer * 2 * n_ctx_ * kv_dim_), 0.0f);
   x_.resize((size_t)(B * d));
   xn_.resize((size_t)(B * d));

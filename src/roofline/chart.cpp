@@ -75,6 +75,8 @@ std::string marker_path(const std::string& m) {
 // Open markers: points of different series often coincide (e.g. every batch-1 linear sits at
 // ~1 FLOP/B), and outlines of different shapes stay readable on top of each other.
 std::string marker_attrs(const SeriesStyle& st) {
+  if (st.filled && st.marker != "x" && st.marker != "plus")
+    return "fill=\"" + st.color + "\" fill-opacity=\"0.85\" stroke=\"#222\" stroke-width=\"0.8\"";
   return "fill=\"" + st.color + "\" fill-opacity=\"0.12\" stroke=\"" + st.color + "\" stroke-width=\"1.8\"";
 }
 
@@ -151,6 +153,7 @@ std::string render_svg(const ChartSpec& spec) {
     if (auto it = spec.styles.find(series[i]); it != spec.styles.end()) {
       if (!it->second.color.empty()) st.color = it->second.color;
       if (!it->second.marker.empty()) st.marker = it->second.marker;
+      st.filled = it->second.filled;
     }
     style[series[i]] = st;
   }
@@ -281,11 +284,28 @@ std::string render_svg(const ChartSpec& spec) {
     // Label along the slope, a little in from where the line enters the plot.
     double angle = std::atan2(Y(b.bytes_per_s * xb) - Y(b.bytes_per_s * xa), X(xb) - X(xa)) * 180 / M_PI;
     double seg = X(xb) - X(xa);
-    double lx = X(xa) + std::min(14.0, seg * 0.1);
-    double t = (lx - X(xa)) / std::max(seg, 1e-9);
-    double ly = Y(b.bytes_per_s * xa) + t * (Y(b.bytes_per_s * xb) - Y(b.bytes_per_s * xa));
-    if (seg > 90)
-      slope_labels.push_back({lx, ly - 5, angle, b.name + " " + fmt_bandwidth(b.bytes_per_s), main ? bw_main_color : "#3d6fae", "start"});
+    std::string text = b.name + " " + fmt_bandwidth(b.bytes_per_s);
+    double tw = kCharW * (double)text.size();
+    // Slide the label along its line until it clears the labels already placed (nearly
+    // parallel roofs, e.g. L3 and DRAM, would otherwise print on top of each other).
+    for (double off = std::min(14.0, seg * 0.1); off + tw * 0.7 < seg; off += 40) {
+      double lx = X(xa) + off;
+      double t = off / std::max(seg, 1e-9);
+      double ly = Y(b.bytes_per_s * xa) + t * (Y(b.bytes_per_s * xb) - Y(b.bytes_per_s * xa)) - 5;
+      bool clash = false;
+      // Compare in the rotated frame of the text: along the baseline and across it.
+      double ca = std::cos(angle * M_PI / 180), sa = std::sin(angle * M_PI / 180);
+      for (const auto& o2 : slope_labels) {
+        double dx = lx - o2.x, dy = ly - o2.y;
+        double along = dx * ca + dy * sa, across = -dx * sa + dy * ca;
+        double w2 = kCharW * (double)o2.text.size();
+        if (std::fabs(across) < 14 && along > -tw - 4 && along < w2 + 4) clash = true;
+      }
+      if (!clash) {
+        slope_labels.push_back({lx, ly, angle, text, main ? bw_main_color : "#3d6fae", "start"});
+        break;
+      }
+    }
   }
   for (const auto& c : hw.compute) {
     if (c.ops_per_s < ax.y_lo || c.ops_per_s > ax.y_hi) continue;

@@ -32,6 +32,7 @@ struct ChartPoint {
 struct SeriesStyle {
   std::string color;   // CSS color, e.g. "#1f77b4"
   std::string marker;  // circle, square, triangle, diamond, x, plus, triangle-down, star
+  bool filled = false; // filled marker (measured points) instead of an outline (analytic)
 };
 
 struct ChartSpec {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <set>
@@ -238,7 +239,12 @@ RooflineResult build_roofline(const RooflineRequest& req) {
     p.flops = a.flops, p.bytes = a.bytes, p.time_s = a.ns * 1e-9;
     if (std::find(order.begin(), order.end(), p.series) == order.end()) {
       order.push_back(p.series);
-      chart.styles[p.series] = {"", req.whole_model ? "x" : marker_for_group(group)};
+      // Filled markers; same color and shape as the analytic series of the same op group and
+      // phase when there is one, so each measured point pairs with its prediction.
+      std::string twin = req.whole_model ? a.phase + " (analytic)" : group + " " + a.phase;
+      SeriesStyle st{"", req.whole_model ? "circle" : marker_for_group(group), true};
+      if (auto it = chart.styles.find(twin); it != chart.styles.end()) st.color = it->second.color, st.marker = it->second.marker;
+      chart.styles[p.series] = st;
     }
     chart.points.push_back(p);
   }
@@ -314,7 +320,7 @@ RooflineResult build_roofline(const RooflineRequest& req) {
     if (!tree_names.empty()) sub.push_back("tree:N = one pass verifying N candidates");
     sub.push_back("predicted on " + roof.name + " + " + hw.memory().name);
   }
-  if (have_profile) sub.push_back("measured: " + req.profile);
+  if (have_profile) sub.push_back("measured: " + std::filesystem::path(req.profile).filename().string());
   chart.subtitle = join(sub, " | ");
   res.table = table.str();
   return res;

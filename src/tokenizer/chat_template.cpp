@@ -154,9 +154,9 @@ std::string render_chat(const ChatTemplateInfo& info, const std::vector<ChatMess
       check_alternation(loop, "llama2");
       for (size_t i = 0; i < loop.size(); ++i) {
         std::string content = loop[i].content;
-        if (i == 0 && has_sys) content = "<<SYS>>\n" + sys + "\n<</SYS>>\n\n" + content;
-        if (loop[i].role == "user") out += bos + "[INST] " + py_strip(content) + " [/INST]";
-        else if (loop[i].role == "assistant") out += " " + py_strip(content) + " " + eos;
+        if (i == 0 && has_sys) content = std::string("<<SYS>>\n").append(sys).append("\n<</SYS>>\n\n").append(content);
+        if (loop[i].role == "user") out.append(bos).append("[INST] ").append(py_strip(content)).append(" [/INST]");
+        else if (loop[i].role == "assistant") out.append(" ").append(py_strip(content)).append(" ").append(eos);
       }
       return out;
     }
@@ -165,7 +165,7 @@ std::string render_chat(const ChatTemplateInfo& info, const std::vector<ChatMess
       for (size_t i = 0; i < msgs.size(); ++i) {
         const auto& m = msgs[i];
         if (m.role == "user" || m.role == "system" || m.role == "assistant")
-          out += "<|" + m.role + "|>\n" + m.content + eos + "\n";
+          out.append("<|").append(m.role).append("|>\n").append(m.content).append(eos).append("\n");
         if (i + 1 == msgs.size() && add_gen) out += "<|assistant|>\n";
       }
       return out;

@@ -256,8 +256,13 @@ TokenizerSpec from_tokenizer_json(const fs::path& p) {
                 "with byte_fallback/Metaspace)");
   }
 
-  // BOS/EOS added by the post-processor (TemplateProcessing "<s> $A").
-  if (const json* pp = get(j, "post_processor"); type_of(pp) == "TemplateProcessing") {
+  // BOS/EOS added by the post-processor (TemplateProcessing "<s> $A"), possibly inside a Sequence (Llama 3).
+  const json* pp = get(j, "post_processor");
+  if (type_of(pp) == "Sequence")
+    if (const json* list = get(*pp, "processors"); list && list->is_array())
+      for (const json& x : *list)
+        if (type_of(&x) == "TemplateProcessing") pp = &x;
+  if (type_of(pp) == "TemplateProcessing") {
     const json* single = get(*pp, "single");
     if (single && single->is_array() && !single->empty()) {
       auto special_id = [&](const json& e) -> std::string {
