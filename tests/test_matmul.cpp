@@ -402,7 +402,7 @@ TEST(Matmul, QuantPathsBitIdentical) {
         if (!kernel_path_supported(p)) continue;
         for (int threads : {1, 2, 3}) {
           ThreadPool pool(threads);
-          for (int64_t n_tok : {1, 2, 3, 7, 16, 33, 64, 129}) {
+          for (int64_t n_tok : {1, 2, 3, 7, 16, 25, 33, 64, 129}) {
             for (const WeightMatrix* w : {&packed, &plain}) {
               if (w == &plain && n_tok > 16 && threads != 2) continue;  // keep the test quick
               std::vector<float> y((size_t)(n_tok * rows), NAN);

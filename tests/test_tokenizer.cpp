@@ -403,6 +403,16 @@ TEST(TokenizerSpm, SpacePrefixByteFallbackAndInvalidBytes) {
   EXPECT_NE(tok.encode("<s>hello", false, false)[0], 1);
   EXPECT_EQ(tok.token_piece(id("\xE2\x96\x81world")), " world");
   EXPECT_EQ(tok.token_piece(id("<0x41>")), "A");
+  // Random bytes: never throws, every id valid, and the bytes come back (the prefix space is dropped by decode).
+  std::mt19937 rng(3);
+  for (int it = 0; it < 300; ++it) {
+    std::string s = "x";
+    for (int k = rng() % 30; k > 0; --k) s += (char)(rng() % 256);
+    auto v = tok.encode(s, true, true);
+    for (int32_t t : v) ASSERT_TRUE(t >= 0 && t < tok.n_vocab());
+    std::string d = tok.decode(std::vector<int32_t>(v.begin() + 1, v.end()));
+    EXPECT_EQ(d, s);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

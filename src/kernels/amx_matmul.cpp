@@ -70,6 +70,12 @@ void load_cfg(bool k6) {
 
 using namespace simd512;
 
+}  // namespace
+
+int64_t amx_tokens(int64_t n_tok);
+
+namespace {
+
 // Combine one stored C tile (for K6 also the second half) into the accumulator of token t.
 // Padding tokens (beyond n_tok) have zero activations and scales: computed, never stored.
 // Sym / K6 tiles were computed with signed codes (u - off), so C already is the canonical I.
@@ -167,6 +173,7 @@ void run(const QJob& j, int64_t g0, int64_t g1) {
   // for unsigned codes that are already bytes (none today), so every type unpacks.
   const ActQ& a = *j.act;
   const int64_t nb = a.nb;
+  const int64_t n_amx = amx_tokens(a.n_tok);
   uint8_t* tmp = j.packed ? nullptr : scratch(2, j.gbytes);
   uint8_t* unp = scratch(4, (size_t)nb * 512);
   alignas(64) int32_t cbuf[2][512];  // [set][C (K6: C0, C1)]
@@ -185,8 +192,8 @@ void run(const QJob& j, int64_t g0, int64_t g1) {
     const int64_t r0 = g * kGroupRows;
     const int64_t nr = j.rows - r0 < kGroupRows ? j.rows - r0 : kGroupRows;
     const __mmask16 rmask = (__mmask16)((1u << nr) - 1);
-    for (int64_t tt = 0; tt < a.n_tok; tt += 16) {
-      const int nv = (int)(a.n_tok - tt < 16 ? a.n_tok - tt : 16);
+    for (int64_t tt = 0; tt < n_amx; tt += 16) {
+      const int nv = (int)(n_amx - tt < 16 ? n_amx - tt : 16);
       const int8_t* qt = act_q(a, tt, 0);      // block k at qt + 512 k, 32 bytes per token
       const ActBlock* bt0 = act_blk(a, tt, 0);  // block k at bt0 + 16 k
       // 16 named accumulators (an array of them ends up in memory with GCC)
@@ -197,7 +204,8 @@ void run(const QJob& j, int64_t g0, int64_t g1) {
       // step earlier). Block k uses register set k & 1 and buffer cbuf[k & 1].
       const int8_t* qk = qt;
       const uint8_t* bk = unp;
-#define ROOFLM_P1(cb, bb, sc, t, acc) post_one<S>(cb + 16 * t, cb + 256 + 16 * t, bb[t], sc, acc)
+#define ROOFLM_P1(cb, bb, sc, t, acc) \
+  if (t < nv) post_one<S>(cb + 16 * t, cb + 256 + 16 * t, bb[t], sc, acc)
 #define post_k(cb, kk)                                                                          \
   do {                                                                                          \
     const BlockScales sc = load_scales<S>(sreg, kk);                                            \
@@ -258,7 +266,19 @@ bool amx_init() {
   return ok;
 }
 
+int64_t amx_tokens(int64_t n_tok) {
+  const int64_t full = n_tok / 16 * 16;
+  return n_tok - full >= kAmxTailMin ? n_tok : full;
+}
+
 void qgemm_amx(const QJob& j, int64_t g0, int64_t g1) {
+  const int64_t n_amx = amx_tokens(j.act->n_tok);
+  if (n_amx < j.act->n_tok) {  // leftover tokens: VNNI
+    QJob rest = j;
+    rest.t0 = n_amx;
+    qgemm_avx512(rest, g0, g1);
+  }
+  if (n_amx == 0) return;
   const QuantFormat& f = *j.fmt;
   switch (f.scl) {
     case Scl::Sym:

@@ -216,7 +216,7 @@ KernelPath best_kernel_path() {
 int64_t amx_min_tokens() {
   static const int64_t v = [] {
     const char* e = std::getenv("ROOFLM_AMX_MIN_TOKENS");
-    return e ? std::max<int64_t>(1, std::atoll(e)) : (int64_t)4;
+    return e ? std::max<int64_t>(1, std::atoll(e)) : kAmxTailMin;
   }();
   return v;
 }

@@ -60,10 +60,12 @@ template <Bits B, Scl S>
 void run(const QJob& j, int64_t g0, int64_t g1) {
   const ActQ& a = *j.act;
   const int64_t nb = a.nb;
-  const int64_t n = a.n_tok;
+  const int64_t n = j.t1 < 0 ? a.n_tok : j.t1;
+  const int64_t tb = j.t0;
+  if (tb >= n) return;
   uint8_t* tmp = j.packed ? nullptr : scratch(2, 2 * j.gbytes);
   for (int64_t g = g0; g < g1;) {
-    const int G = (n == 1 && g + 1 < g1) ? 2 : 1;
+    const int G = (n - tb == 1 && g + 1 < g1) ? 2 : 1;
     const uint8_t* grp[2];
     int64_t r0[2];
     __mmask16 rmask[2];
@@ -86,21 +88,21 @@ void run(const QJob& j, int64_t g0, int64_t g1) {
       pf_step = ((G * (int64_t)j.gbytes + nb - 1) / nb + 63) / 64 * 64;
     }
     if (G == 2) {
-      tile_kernel<B, S, 1, 2>(grp, nb, a, 0, j.y, j.rows, r0, rmask, pf, pf_step);
+      tile_kernel<B, S, 1, 2>(grp, nb, a, tb, j.y, j.rows, r0, rmask, pf, pf_step);
       g += 2;
       continue;
     }
-    int64_t t = 0;
-    for (; t + 8 <= n; t += 8) tile_kernel<B, S, 8, 1>(grp, nb, a, t, j.y, j.rows, r0, rmask, pf, t == 0 ? pf_step : 0);
+    int64_t t = tb;
+    for (; t + 8 <= n; t += 8) tile_kernel<B, S, 8, 1>(grp, nb, a, t, j.y, j.rows, r0, rmask, pf, t == tb ? pf_step : 0);
     if (t + 4 <= n) {
-      tile_kernel<B, S, 4, 1>(grp, nb, a, t, j.y, j.rows, r0, rmask, pf, t == 0 ? pf_step : 0);
+      tile_kernel<B, S, 4, 1>(grp, nb, a, t, j.y, j.rows, r0, rmask, pf, t == tb ? pf_step : 0);
       t += 4;
     }
     if (t + 2 <= n) {
-      tile_kernel<B, S, 2, 1>(grp, nb, a, t, j.y, j.rows, r0, rmask, pf, t == 0 ? pf_step : 0);
+      tile_kernel<B, S, 2, 1>(grp, nb, a, t, j.y, j.rows, r0, rmask, pf, t == tb ? pf_step : 0);
       t += 2;
     }
-    if (t < n) tile_kernel<B, S, 1, 1>(grp, nb, a, t, j.y, j.rows, r0, rmask, pf, t == 0 ? pf_step : 0);
+    if (t < n) tile_kernel<B, S, 1, 1>(grp, nb, a, t, j.y, j.rows, r0, rmask, pf, t == tb ? pf_step : 0);
     g += 1;
   }
 }
