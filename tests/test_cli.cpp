@@ -18,8 +18,7 @@ struct CmdResult {
 };
 
 CmdResult run_rooflm(const std::string& args) {
-  const char* bin = std::getenv("ROOFLM_BIN");
-  const std::string exe = bin ? bin : rooflm::test::source_dir() + "/build/rooflm";
+  const std::string exe = rooflm::test::rooflm_binary();
   const std::string cmd = exe + " " + args + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   CmdResult r{-1, ""};

@@ -23,6 +23,12 @@ inline std::string source_dir() {
 #endif
 }
 
+// The rooflm CLI: $ROOFLM_BIN if set, else the one built next to the running test binary.
+inline std::string rooflm_binary() {
+  if (const char* e = std::getenv("ROOFLM_BIN")) return e;
+  return (std::filesystem::read_symlink("/proc/self/exe").parent_path() / "rooflm").string();
+}
+
 inline std::string default_model_path() { return source_dir() + "/models/SmolLM2-135M-Instruct.Q4_1.gguf"; }
 inline bool have_default_model() { return std::filesystem::exists(default_model_path()); }
 

@@ -79,6 +79,8 @@ void run_q(KernelPath p, const QJob& j, int64_t g0, int64_t g1) {
   }
 }
 
+constexpr size_t kMinParallelBytes = 32 << 10;
+
 struct QCtx {
   KernelPath path;
   const QJob* job;
@@ -128,7 +130,9 @@ void matmul_quant(const WeightMatrix& w, const QuantFormat& f, const float* x, i
   // Small inputs: quantize on the caller thread before the dispatch (no barrier needed).
   ctx.quantize_in_job = pool.size() > 1 && n_tok > 1 && n_tok * w.cols >= 8192;
   if (!ctx.quantize_in_job) quantize_act(p, f, x, a, 0, n_tok);
-  const int nt = (int)std::min<int64_t>(pool.size(), ctx.n_groups);
+  // Tiny GEMVs (< kMinParallelBytes of weights) cost less than waking a worker.
+  const bool tiny = n_tok == 1 && w.nbytes() < kMinParallelBytes;
+  const int nt = tiny ? 1 : (int)std::min<int64_t>(pool.size(), ctx.n_groups);
   if (nt <= 1 && !ctx.quantize_in_job) {
     run_q(p, j, 0, ctx.n_groups);
     return;

@@ -90,6 +90,9 @@ TokenizerSpec tokenizer_spec_from_gguf(const GGUFFile& f) {
   s.ignore_merges = s.model == "gpt2" && (s.pre == "llama-bpe" || s.pre == "llama3" || s.pre == "llama-v3");
 
   const std::string arch = f.get_string("general.architecture", "");
+  // Gemma GGUFs often ship without a template; their format is fixed by the family (llama.cpp
+  // falls back the same way).
+  if (s.chat_template.empty() && arch.rfind("gemma", 0) == 0) s.chat_template = "gemma";
   if (spm && arch.rfind("gemma", 0) == 0) {
     // As transformers' Gemma GGUF conversion: no space prefix; tokens of spaces stored as real
     // spaces are looked up as U+2581 runs (normal tokens, no longer matched as added tokens); the
