@@ -28,6 +28,7 @@ struct GenerateOptions {
   bool chat = false, json = false;
   SamplerParams sampling;
   std::string spec_mode = "none";
+  std::string tree_adapt = "on";
   spec::SpecConfig spec;
 };
 
@@ -38,6 +39,8 @@ void run_generate(const GenerateOptions& o) {
   o.sampling.validate();
   spec::SpecConfig sc = o.spec;
   sc.mode = spec::spec_mode_from_name(o.spec_mode);
+  if (o.tree_adapt != "on" && o.tree_adapt != "off") fail("--tree-adapt: expected on or off, got '", o.tree_adapt, "'");
+  sc.adaptive = o.tree_adapt == "on";
   sc.validate();
   std::string text = o.prompt_file.empty() ? o.prompt : roofline::read_file(o.prompt_file, "-f");
   if (text.empty()) fail("-p/-f: the prompt is empty");
@@ -113,7 +116,9 @@ void run_generate(const GenerateOptions& o) {
       js << ", \"drafter\": " << json_string(setup.drafter->name()) << ", \"draft_len\": " << setup.limits.depth
          << ", \"tree_size\": " << setup.limits.size << ", \"tree_width\": " << sc.tree_width
          << ", \"tree_shape\": " << json_string(sc.mode == spec::SpecMode::Chain ? "chain" : sc.tree_shape)
+         << ", \"tree_adapt\": " << (sc.adaptive ? "true" : "false")
          << ", \"mean_tree_nodes\": " << (st.target_steps ? (double)st.tree_nodes / st.target_steps : 0.0)
+         << ", \"mean_drafted_nodes\": " << (st.target_steps ? (double)st.drafted_nodes / st.target_steps : 0.0)
          << ", \"draft_tokens_accepted\": " << st.accepted << ", \"acceptance_by_depth\": [";
       for (size_t d = 0; d < st.offered.size(); d++)
         js << (d ? ", " : "") << (st.target_steps ? (double)st.accepted_at[d] / (double)st.target_steps : 0.0);
@@ -183,6 +188,8 @@ void register_generate(CLI::App& app) {
   g->add_option("--tree-width", o->spec.tree_width, "Children considered per tree node W (default 4)");
   g->add_option("--tree-shape", o->spec.tree_shape, "Tree shape for --spec tree: dynamic or sparse (default dynamic)");
   g->add_option("--ngram-corpus", o->spec.ngram_corpus, "Text file whose n-grams feed the trigram drafter");
+  g->add_option("--tree-adapt", o->tree_adapt,
+                "on: verify only the part of each drafted tree worth its measured cost; off: all of it (default on)");
   g->callback([o] {
     if (o->prompt.empty() && o->prompt_file.empty()) fail("generate: give a prompt with -p TEXT or -f FILE");
     if (!o->prompt.empty() && !o->prompt_file.empty()) fail("generate: -p and -f are exclusive; give one");

@@ -38,6 +38,15 @@ MappedFile::MappedFile(const std::string& path) : path_(path) {
   ::close(fd);
 }
 
+void MappedFile::release(const void* p, size_t n) const {
+  const uintptr_t page = (uintptr_t)::sysconf(_SC_PAGESIZE);
+  const uintptr_t lo = ((uintptr_t)p + page - 1) / page * page;
+  const uintptr_t hi = ((uintptr_t)p + n) / page * page;
+  const uintptr_t begin = (uintptr_t)data_, end = begin + size_;
+  if (hi <= lo || lo < begin || hi > end) return;
+  ::madvise((void*)lo, hi - lo, MADV_DONTNEED);
+}
+
 MappedFile::~MappedFile() {
   if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
 }

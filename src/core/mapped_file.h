@@ -16,6 +16,9 @@ class MappedFile {
   const uint8_t* data() const { return data_; }
   size_t size() const { return size_; }
   const std::string& path() const { return path_; }
+  // Drops the resident pages wholly inside [p, p + n) (they fault back in from the page cache
+  // if touched again). Used after weights were repacked into a copy, so RSS counts them once.
+  void release(const void* p, size_t n) const;
 
  private:
   std::string path_;

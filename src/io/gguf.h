@@ -49,6 +49,7 @@ class GGUFFile {
   explicit GGUFFile(const std::string& path);  // throws Error naming path and field
 
   const std::string& path() const { return file_->path(); }
+  const MappedFile& mapped() const { return *file_; }
   uint32_t version() const { return version_; }
   size_t alignment() const { return alignment_; }
   size_t file_size() const { return file_->size(); }

@@ -25,6 +25,7 @@ class SafetensorsFile {
  public:
   explicit SafetensorsFile(const std::string& path);
   const std::string& path() const { return file_->path(); }
+  const MappedFile& mapped() const { return *file_; }
   const std::map<std::string, SafeTensor>& tensors() const { return tensors_; }
   const SafeTensor* find(const std::string& name) const;
 

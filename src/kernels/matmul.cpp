@@ -42,21 +42,6 @@ KernelPath resolve(KernelPath p) {
   return p;
 }
 
-// A sense-reversing spin barrier for the threads of one run_on_all job.
-struct SpinBarrier {
-  std::atomic<int> count{0};
-  std::atomic<int> phase{0};
-  void wait(int n) {
-    const int ph = phase.load(std::memory_order_acquire);
-    if (count.fetch_add(1, std::memory_order_acq_rel) == n - 1) {
-      count.store(0, std::memory_order_relaxed);
-      phase.store(ph + 1, std::memory_order_release);
-    } else {
-      while (phase.load(std::memory_order_acquire) == ph) _mm_pause();
-    }
-  }
-};
-
 void quantize_act(KernelPath p, const QuantFormat& f, const float* x, ActQ& a, int64_t t0, int64_t t1) {
   if (t0 >= t1) return;
   switch (p) {
@@ -87,8 +72,6 @@ struct QCtx {
   const float* x;
   ActQ* act;
   int64_t n_groups;
-  bool quantize_in_job;
-  SpinBarrier barrier;
   int n_threads;
 };
 
@@ -127,24 +110,28 @@ void matmul_quant(const WeightMatrix& w, const QuantFormat& f, const float* x, i
   ctx.act = &a;
   ctx.n_groups = (w.rows + kGroupRows - 1) / kGroupRows;
   ctx.n_threads = pool.size();
-  // Small inputs: quantize on the caller thread before the dispatch (no barrier needed).
-  ctx.quantize_in_job = pool.size() > 1 && n_tok > 1 && n_tok * w.cols >= 8192;
-  if (!ctx.quantize_in_job) quantize_act(p, f, x, a, 0, n_tok);
+  // Activations are quantized before the matmul dispatch: on the caller thread when small,
+  // else in a dispatch of their own (a spin barrier inside one job stalls for a scheduler
+  // tick whenever a worker is descheduled, which is common on a shared machine).
+  if (pool.size() > 1 && n_tok >= 8 && n_tok * w.cols >= 65536) {
+    QCtx* c = &ctx;
+    pool.run_on_all([c](int t) {
+      const int64_t T = c->act->n_tok, n = c->n_threads;
+      quantize_act(c->path, *c->job->fmt, c->x, *c->act, T * t / n, T * (t + 1) / n);
+    });
+  } else {
+    quantize_act(p, f, x, a, 0, n_tok);
+  }
   // Tiny GEMVs (< kMinParallelBytes of weights) cost less than waking a worker.
   const bool tiny = n_tok == 1 && w.nbytes() < kMinParallelBytes;
   const int nt = tiny ? 1 : (int)std::min<int64_t>(pool.size(), ctx.n_groups);
-  if (nt <= 1 && !ctx.quantize_in_job) {
+  if (nt <= 1) {
     run_q(p, j, 0, ctx.n_groups);
     return;
   }
   QCtx* c = &ctx;
   pool.run_on_all([c](int t) {
     const int n = c->n_threads;
-    if (c->quantize_in_job) {
-      const int64_t T = c->act->n_tok;
-      quantize_act(c->path, *c->job->fmt, c->x, *c->act, T * t / n, T * (t + 1) / n);
-      c->barrier.wait(n);
-    }
     const int64_t G = c->n_groups;
     run_q(c->path, *c->job, G * t / n, G * (t + 1) / n);
   });

@@ -64,7 +64,8 @@ void dequantize_row(DType type, const void* src, float* dst, int64_t n);
 void dequantize_row(DType type, const void* src, float* dst, int64_t n, KernelPath path);
 void matmul(const WeightMatrix& w, const float* x, int64_t n_tok, float* y, ThreadPool& pool);
 // Forces one path (tests, benchmarks). Throws if the path is not supported here.
-// AMX: uses tiles from n_tok >= amx_min_tokens() and AVX-512 below that.
+// AMX: tiles of 16 tokens from n_tok >= amx_min_tokens(); a last partial tile of fewer than
+// 8 tokens, and n_tok below the threshold, go to the AVX-512 VNNI kernels (same results).
 void matmul(const WeightMatrix& w, const float* x, int64_t n_tok, float* y, ThreadPool& pool,
             KernelPath path);
 
@@ -85,7 +86,8 @@ void prepare_weights(WeightMatrix* const* ws, size_t n, ThreadPool* pool = nullp
 // Row `row` of W dequantized to f32 (embedding lookup; reads the GGUF layout).
 void get_row(const WeightMatrix& w, int64_t row, float* dst);
 
-// Smallest n_tok for which the AMX path uses tiles (below it: AVX-512 VNNI).
+// Smallest n_tok for which the AMX path uses tiles (below it: AVX-512 VNNI). Default 8
+// (measured crossover); the environment variable ROOFLM_AMX_MIN_TOKENS overrides it.
 int64_t amx_min_tokens();
 
 }  // namespace rooflm

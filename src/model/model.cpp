@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <set>
+#include <thread>
 
 #include "core/error.h"
 #include "core/fp16.h"
@@ -45,6 +47,39 @@ const float* Model::owned_f32(std::vector<float> v) {
   owned_bytes_ += v.size() * sizeof(float);
   owned_vectors_.push_back(std::move(v));
   return owned_vectors_.back().data();
+}
+
+void Model::prepare_for_kernels(const MappedFile* const* files, size_t n_files) {
+  ThreadPool pool((int)std::max(1u, std::thread::hardware_concurrency()));
+  std::set<const void*> counted;
+  // Packed in chunks of ~16 MB (embeddings, then groups of layers), releasing the mapped pages
+  // each chunk replaced before the next, so peak RSS stays near one copy of the weights. Chunks
+  // are large enough that rounding each arena to 2 MB huge pages wastes little.
+  auto pack = [&](std::vector<WeightMatrix*> ms) {
+    prepare_weights(ms.data(), ms.size(), &pool);
+    for (WeightMatrix* w : ms) {
+      if (!w->packed || !counted.insert(w->packed).second) continue;
+      owned_bytes_ += w->packed_bytes;
+      // Also the embedding table: its row lookups fault in just the rows a prompt uses.
+      for (size_t i = 0; i < n_files; i++) files[i]->release(w->data, w->nbytes());
+    }
+  };
+  pack({&weights_.tok_embd, &weights_.output});
+  std::vector<WeightMatrix*> chunk;
+  size_t chunk_bytes = 0;
+  for (auto& L : weights_.layers) {
+    for (WeightMatrix* w : {&L.wqkv, &L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down})
+      if (w->data) {
+        chunk.push_back(w);
+        chunk_bytes += w->nbytes();
+      }
+    if (chunk_bytes >= ((size_t)16 << 20)) {
+      pack(chunk);
+      chunk.clear();
+      chunk_bytes = 0;
+    }
+  }
+  if (!chunk.empty()) pack(chunk);
 }
 
 namespace {
@@ -133,6 +168,8 @@ void Model::load_gguf(const std::string& path) {
     L.b_down = vec(p + "ffn_down.bias", c.n_embd, c.out_bias);
   }
   tokenizer_ = std::make_unique<Tokenizer>(tokenizer_spec_from_gguf(f));
+  const MappedFile* mf = &f.mapped();
+  prepare_for_kernels(&mf, 1);
   if (tokenizer_->n_vocab() > c.n_vocab)
     fail(path, ": tokenizer has ", tokenizer_->n_vocab(), " tokens but the embedding only ", c.n_vocab, " rows");
 }
@@ -242,6 +279,9 @@ void Model::load_hf_dir(const std::string& dir) {
     }
   }
   tokenizer_ = std::make_unique<Tokenizer>(tokenizer_spec_from_hf_dir(dir));
+  std::vector<const MappedFile*> mfs;
+  for (const auto& st : safetensors_) mfs.push_back(&st->mapped());
+  prepare_for_kernels(mfs.data(), mfs.size());
   if (tokenizer_->n_vocab() > c.n_vocab)
     fail(dir, ": tokenizer has ", tokenizer_->n_vocab(), " tokens but the embedding only ", c.n_vocab, " rows");
 }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/mapped_file.h"
 #include "kernels/matmul.h"
 #include "model/config.h"
 #include "tokenizer/tokenizer.h"
@@ -66,6 +67,9 @@ class Model {
   void load_gguf(const std::string& path);
   void load_hf_dir(const std::string& dir);
   const float* owned_f32(std::vector<float> v);
+  // Repacks every quantized matrix once into the kernels' tile layout (a copy, counted in
+  // owned_bytes) and releases the mapped pages the copies replace.
+  void prepare_for_kernels(const MappedFile* const* files, size_t n_files);
 
   ModelConfig config_;
   Weights weights_;

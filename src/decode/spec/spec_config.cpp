@@ -68,6 +68,10 @@ SpecSetup make_spec(const SpecConfig& cfg, const Model& target, const SamplerPar
     fail(cfg.mode == SpecMode::Chain ? "--draft-len " : "--tree-size ", s.limits.size, ": a tree of ",
          s.limits.size + 1, " nodes (with its root) does not fit the context of ", n_ctx, " tokens");
   s.max_logits = s.limits.size + 1;
+  if (cfg.adaptive) {
+    s.budget = std::make_unique<TreeBudget>(s.limits.size + 1);
+    s.limits.budget = s.budget.get();
+  }
   const int64_t V = target.config().n_vocab;
   const TreeShape shape = cfg.mode == SpecMode::Chain ? TreeShape::Chain : tree_shape_from_name(cfg.tree_shape);
 

@@ -15,6 +15,7 @@
 
 #include "core/threadpool.h"
 #include "decode/sampler.h"
+#include "decode/spec/budget.h"
 #include "decode/spec/drafter.h"
 #include "decode/spec/speculative.h"
 #include "model/model.h"
@@ -40,6 +41,7 @@ struct SpecConfig {
   int tree_width = kDefaultTreeWidth; // --tree-width
   std::string tree_shape = "dynamic"; // --tree-shape
   std::string ngram_corpus;           // --ngram-corpus
+  bool adaptive = true;               // --tree-adapt on|off: verify only the worthwhile prefix
 
   // Checks the flags alone (ranges, combinations).
   void validate() const;
@@ -50,6 +52,7 @@ struct SpecConfig {
 struct SpecSetup {
   std::unique_ptr<Model> draft_model;  // when -d was given
   std::unique_ptr<Drafter> drafter;
+  std::unique_ptr<TreeBudget> budget;  // when adaptive (limits.budget points to it)
   SpecLimits limits;
   int max_logits = 1;                  // what the target Session needs
 };

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "decode/spec/budget.h"
 #include "roofline/profiler.h"
 
 namespace rooflm::spec {
@@ -71,16 +72,23 @@ GenerateResult decode_speculative(Session& target, Sampler& sampler, Drafter& dr
       context = target.tokens();
       context.push_back(pending);
       drafter.propose(context, dl, tree);
-      st.draft_ms += ms_between(t0, Clock::now());
+      const double dms = ms_between(t0, Clock::now());
+      st.draft_ms += dms;
+      st.drafted_nodes += tree.size() - 1;
       if (tree.size() > dl.size + 1 || tree.max_depth() > dl.depth)
         fail("drafter ", drafter.name(), " proposed ", tree.size() - 1, " candidates ", tree.max_depth(),
              " deep; the limits were ", dl.size, " and ", dl.depth);
+      if (lim.budget) {
+        lim.budget->observe_draft(dms);
+        tree.truncate(lim.budget->choose(tree));
+      }
     }
 
     const auto t1 = Clock::now();
     const int n = tree.size();
     prof::set_phase(n == 1 ? std::string("ar") : "tree:" + std::to_string(n));
     const float* out = target.forward(tree.tokens().data(), tree.parents().data(), n, true);
+    if (lim.budget) lim.budget->observe_forward(n, ms_between(t1, Clock::now()));
     r.target_steps++;
     st.target_steps++;
     st.tree_nodes += n;
@@ -98,6 +106,7 @@ GenerateResult decode_speculative(Session& target, Sampler& sampler, Drafter& dr
       break;
     }
     const VerifyResult v = verifier.verify(tree, out, target.tokens());
+    if (lim.budget) lim.budget->observe_acceptance(tree, v.path);
     commit.assign(1, 0);
     bool stop = false;
     for (int32_t node : v.path) {

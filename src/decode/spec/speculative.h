@@ -23,6 +23,7 @@ struct SpecStats {
   int64_t accepted = 0;            // draft tokens accepted
   std::vector<int64_t> offered;    // [d]: steps whose tree reached depth d+1
   std::vector<int64_t> accepted_at;// [d]: steps that accepted a candidate at depth d+1
+  int64_t drafted_nodes = 0;       // candidates proposed (before the budget cut)
   double draft_ms = 0;             // proposing (incl. draft-model forwards)
   double verify_ms = 0;            // target forward + verification + commits
   DraftStats draft;
@@ -31,9 +32,11 @@ struct SpecStats {
   double tokens_per_step(int64_t n_generated) const { return target_steps ? (double)n_generated / target_steps : 0; }
 };
 
+class TreeBudget;
 struct SpecLimits {
   int depth = 8;   // deepest candidate
   int size = 32;   // candidates per tree (root excluded)
+  TreeBudget* budget = nullptr;  // adaptive: verify only the prefix worth its cost (budget.h)
 };
 
 // Generation after the prompt is committed in `target` and `logits` are its last row.

@@ -44,6 +44,19 @@ int DraftTree::new_dist(int64_t n_vocab) {
   return n_dists_++;
 }
 
+void DraftTree::truncate(int n) {
+  if (n < 1 || n >= size()) return;
+  tokens_.resize((size_t)n);
+  parents_.resize((size_t)n);
+  depth_.resize((size_t)n);
+  q_index_.resize((size_t)n);
+  score_.resize((size_t)n);
+  for (int i = 0; i < n; i++) {
+    auto& c = children_[(size_t)i];
+    c.erase(std::remove_if(c.begin(), c.end(), [n](int32_t x) { return x >= n; }), c.end());
+  }
+}
+
 const std::vector<int32_t>& DraftTree::children(int i) const { return children_[(size_t)i]; }
 
 int DraftTree::find_child(int i, int32_t token) const {

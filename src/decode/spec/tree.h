@@ -40,6 +40,9 @@ class DraftTree {
   float* dist(int q) { return dists_[(size_t)q].data(); }
   const float* dist(int q) const { return dists_[(size_t)q].data(); }
 
+  // Keeps the first n nodes (n >= 1); valid because parents precede their children.
+  void truncate(int n);
+
   // Children of node i in insertion order.
   const std::vector<int32_t>& children(int i) const;
   // Child of i with this token, or -1.
