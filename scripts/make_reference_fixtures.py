@@ -4,7 +4,7 @@ threaded BLAS, fixed prompts). Running it twice produces byte-identical files.
 
     python3 scripts/make_reference_fixtures.py            # everything
     python3 scripts/make_reference_fixtures.py smollm2    # only ref_smollm2_logits.* (+ validation)
-    python3 scripts/make_reference_fixtures.py tiny       # only tests/fixtures/tiny_gpt2, tiny_llama
+    python3 scripts/make_reference_fixtures.py tiny       # only tests/fixtures/tiny_gpt2, tiny_llama, tiny_qwen2
     python3 scripts/make_reference_fixtures.py --check    # regenerate into a temp dir and compare
 
 Needs: numpy, gguf (gguf-py), safetensors, tokenizers, transformers. No torch.

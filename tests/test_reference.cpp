@@ -170,3 +170,8 @@ TEST(Reference, TinyGPT2FromHuggingFaceDirAndGGUF) {
 TEST(Reference, TinyLlamaFromHuggingFaceDirAndGGUF) {
   check_tiny("tests/fixtures/tiny_llama", {"tests/fixtures/tiny_llama/hf", "tests/fixtures/tiny_llama/tiny_llama.gguf"});
 }
+
+// qwen2 = llama + q/k/v biases + NeoX rope (GGUF Q/K are not permuted for qwen2).
+TEST(Reference, TinyQwen2FromHuggingFaceDirAndGGUF) {
+  check_tiny("tests/fixtures/tiny_qwen2", {"tests/fixtures/tiny_qwen2/hf", "tests/fixtures/tiny_qwen2/tiny_qwen2.gguf"});
+}

@@ -4,7 +4,7 @@ implementation), when the peer build from scripts/build_llamacpp.sh exists in th
 Not part of fixture generation (llama.cpp is not always available); prints a report and, with
 --write, records it in tests/fixtures/ref_llamacpp_crosscheck.json.
 
-For every ref_logits fixture whose model is a GGUF (SmolLM2, tiny GPT-2, tiny Llama) it feeds the
+For every ref_logits fixture whose model is a GGUF (SmolLM2, tiny GPT-2, tiny Llama, tiny Qwen2) it feeds the
 stored token ids to llama.cpp (one batch, logits for every position) and scores llama.cpp with the
 same metrics a C++ test uses (reference/ref_logits_io.compare). It also checks that llama.cpp
 tokenizes the stored prompt texts to the stored ids (add_special=False, parse_special=True).
@@ -31,6 +31,7 @@ FIXTURES = [
     ("tests/fixtures/ref_smollm2_logits.json", "models/SmolLM2-135M-Instruct.Q4_1.gguf"),
     ("tests/fixtures/tiny_gpt2/ref_logits.json", "tests/fixtures/tiny_gpt2/tiny_gpt2.gguf"),
     ("tests/fixtures/tiny_llama/ref_logits.json", "tests/fixtures/tiny_llama/tiny_llama.gguf"),
+    ("tests/fixtures/tiny_qwen2/ref_logits.json", "tests/fixtures/tiny_qwen2/tiny_qwen2.gguf"),
 ]
 
 

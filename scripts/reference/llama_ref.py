@@ -1,4 +1,5 @@
-"""NumPy reference forward pass for `llama`-architecture decoder models.
+"""NumPy reference forward pass for `llama`-architecture decoder models (and `qwen2`, which is the
+same network plus biases on the q/k/v projections, NeoX RoPE in the GGUF too, tied embeddings).
 
 RMSNorm -> attention (RoPE, grouped-query KV heads, causal softmax) -> residual ->
 RMSNorm -> SwiGLU FFN -> residual, final RMSNorm, LM head (tied or untied).
@@ -59,6 +60,9 @@ class LlamaLayer:
     w_gate: np.ndarray  # (ff, d)
     w_up: np.ndarray  # (ff, d)
     w_down: np.ndarray  # (d, ff)
+    bq: np.ndarray | None = None  # (n_head*hd,)  qwen2 only; None = no bias (llama)
+    bk: np.ndarray | None = None  # (n_kv*hd,)
+    bv: np.ndarray | None = None  # (n_kv*hd,)
 
 
 @dataclass
@@ -74,7 +78,8 @@ class LlamaWeights:
         c = lambda a: np.ascontiguousarray(a, dtype=dtype)  # noqa: E731
         emb = c(self.tok_embd)
         out = emb if self.output is self.tok_embd else c(self.output)
-        layers = [LlamaLayer(*(c(getattr(l, f)) for f in LlamaLayer.__dataclass_fields__)) for l in self.layers]
+        cn = lambda a: None if a is None else c(a)  # noqa: E731
+        layers = [LlamaLayer(*(cn(getattr(l, f)) for f in LlamaLayer.__dataclass_fields__)) for l in self.layers]
         return LlamaWeights(self.cfg, emb, layers, c(self.output_norm), out, dict(self.meta))
 
 
@@ -166,9 +171,10 @@ def forward(w: LlamaWeights, tokens, rope_style: str = "adjacent", cache: KVCach
     x = w.tok_embd[tokens].astype(dtype)
     for li, L in enumerate(w.layers):
         h = aq(rms_norm(x, L.attn_norm, cfg.norm_eps))
-        q = (h @ L.wq.T).reshape(T, H, hd)
-        k = (h @ L.wk.T).reshape(T, KV, hd)
-        v = (h @ L.wv.T).reshape(T, KV, hd)
+        q, k, v = h @ L.wq.T, h @ L.wk.T, h @ L.wv.T
+        if L.bq is not None:  # qwen2: biases added before RoPE (HF Linear(bias=True))
+            q, k, v = q + L.bq, k + L.bk, v + L.bv
+        q, k, v = q.reshape(T, H, hd), k.reshape(T, KV, hd), v.reshape(T, KV, hd)
         q = apply_rope(q, cos, sin, rope_style, cfg.rope_dim)
         k = apply_rope(k, cos, sin, rope_style, cfg.rope_dim)
         if cache is not None:
@@ -231,15 +237,16 @@ def _field(reader, key, default=None):
 
 
 def load_gguf(path: str | Path) -> LlamaWeights:
-    """Load a llama GGUF, dequantizing every tensor to float32 with gguf.quants.dequantize.
-    Q/K stay in GGUF (permuted) order: use rope_style="adjacent"."""
+    """Load a llama (or qwen2) GGUF, dequantizing every tensor to float32 with gguf.quants.dequantize.
+    llama: Q/K stay in GGUF (permuted) order, use rope_style="adjacent". qwen2: llama.cpp's converter
+    does not permute Q/K (llama.cpp ropes qwen2 NEOX-style), use rope_style="neox"; q/k/v biases."""
     import gguf
 
     r = gguf.GGUFReader(str(path))
     arch = _field(r, "general.architecture")
-    if arch != "llama":
-        raise ValueError(f"{path}: architecture {arch!r}, expected 'llama'")
-    p = "llama."
+    if arch not in ("llama", "qwen2"):
+        raise ValueError(f"{path}: architecture {arch!r}, expected 'llama' or 'qwen2'")
+    p = arch + "."
     n_head = int(_field(r, p + "attention.head_count"))
     d = int(_field(r, p + "embedding_length"))
     tensors = {}
@@ -277,15 +284,16 @@ def load_gguf(path: str | Path) -> LlamaWeights:
             ffn_norm=tensors[b + "ffn_norm.weight"],
             w_gate=tensors[b + "ffn_gate.weight"], w_up=tensors[b + "ffn_up.weight"],
             w_down=tensors[b + "ffn_down.weight"],
+            bq=tensors.get(b + "attn_q.bias"), bk=tensors.get(b + "attn_k.bias"), bv=tensors.get(b + "attn_v.bias"),
         ))
     out = tensors.get("output.weight", emb)
     return LlamaWeights(cfg, emb, layers, tensors["output_norm.weight"], out,
-                        meta={"qtypes": qtypes, "path": str(path)})
+                        meta={"qtypes": qtypes, "path": str(path), "arch": arch})
 
 
 def load_hf_dir(path: str | Path) -> LlamaWeights:
-    """Load a Hugging Face LlamaForCausalLM directory (config.json + model.safetensors).
-    Q/K are in HF (unpermuted) order: use rope_style="neox"."""
+    """Load a Hugging Face LlamaForCausalLM / Qwen2ForCausalLM directory (config.json +
+    model.safetensors). Q/K are in HF (unpermuted) order: use rope_style="neox"."""
     from .common import read_safetensors  # handles BF16, which safetensors.numpy cannot
 
     path = Path(path)
@@ -312,6 +320,9 @@ def load_hf_dir(path: str | Path) -> LlamaWeights:
             ffn_norm=t[b + "post_attention_layernorm.weight"],
             w_gate=t[b + "mlp.gate_proj.weight"], w_up=t[b + "mlp.up_proj.weight"],
             w_down=t[b + "mlp.down_proj.weight"],
+            bq=t.get(b + "self_attn.q_proj.bias"), bk=t.get(b + "self_attn.k_proj.bias"),
+            bv=t.get(b + "self_attn.v_proj.bias"),
         ))
     out = emb if cfg.tied_embeddings or "lm_head.weight" not in t else t["lm_head.weight"]
-    return LlamaWeights(cfg, emb, layers, t["model.norm.weight"], out, meta={"path": str(path)})
+    return LlamaWeights(cfg, emb, layers, t["model.norm.weight"], out,
+                        meta={"path": str(path), "arch": c.get("model_type", "llama")})

@@ -1,4 +1,4 @@
-"""Tiny randomly initialised GPT-2 and Llama models, written as Hugging Face directories and as GGUF,
+"""Tiny randomly initialised GPT-2, Llama and Qwen2 models, written as Hugging Face directories and as GGUF,
 plus float64 NumPy reference logits for a few token sequences.
 
   tests/fixtures/tiny_gpt2/hf/            config.json, model.safetensors (F32), tokenizer files
@@ -8,12 +8,17 @@ plus float64 NumPy reference logits for a few token sequences.
   tests/fixtures/tiny_llama/tiny_llama.gguf (F16 matrices + F32 norms, Q/K permuted as llama.cpp's
                                           converter does -> adjacent-pair rope)
   tests/fixtures/tiny_llama/ref_logits.{json,bin}
+  tests/fixtures/tiny_qwen2/hf/           config.json, model.safetensors (BF16, q/k/v biases, tied), tokenizer
+  tests/fixtures/tiny_qwen2/tiny_qwen2.gguf (F16 matrices + F32 norms/biases, Q/K NOT permuted: llama.cpp
+                                          ropes qwen2 NEOX-style)
+  tests/fixtures/tiny_qwen2/ref_logits.{json,bin}
 
 Every weight is drawn with a fixed seed and then rounded to the float16 grid, so the F32 files and
 the F16 GGUF hold *identical* values and one reference serves all of them.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -27,6 +32,8 @@ from .common import (entropy, round_to_bf16_f16_grid, round_to_f16_grid, sha256_
 GPT2_SEED = 20240601
 LLAMA_SEED = 20240602
 SEQ_SEED = 20240603
+QWEN2_SEED = 20240605
+QWEN2_BIAS_STD = 1.0
 
 SHARED_TOKENIZER_DIR = "tiny_gpt2_tokenizer"  # built by another engineer, preferred when present
 OWN_VOCAB_SIZE = 320
@@ -212,6 +219,30 @@ def make_llama_weights(vocab: int) -> llama_ref.LlamaWeights:
     return llama_ref.LlamaWeights(cfg, emb, layers, out_norm, out)
 
 
+def make_qwen2_weights(vocab: int) -> llama_ref.LlamaWeights:
+    """Llama + q/k/v biases, tied embeddings, rms eps 1e-6 (Qwen2). HF layout; values on the bfloat16
+    AND float16 grids (HF file BF16, GGUF F16/F32, all exact)."""
+    cfg = llama_ref.LlamaConfig(n_layer=2, d_model=64, n_head=4, n_head_kv=2, d_ff=128, vocab_size=vocab,
+                                rope_base=10000.0, norm_eps=1e-6, tied_embeddings=True)
+    d, hd, ff = cfg.d_model, cfg.head_dim, cfg.d_ff
+    rng = np.random.default_rng(QWEN2_SEED)
+    emb = _normal_bf(rng, (vocab, d), 0.3)  # tied: 0.3 keeps the softmax far from one-hot
+    layers = []
+    for _ in range(cfg.n_layer):
+        layers.append(llama_ref.LlamaLayer(
+            attn_norm=round_to_bf16_f16_grid(1 + rng.standard_normal(d) * 0.1),
+            wq=_normal_bf(rng, (cfg.n_head * hd, d), 0.2), wk=_normal_bf(rng, (cfg.n_head_kv * hd, d), 0.2),
+            wv=_normal_bf(rng, (cfg.n_head_kv * hd, d), 0.2), wo=_normal_bf(rng, (d, cfg.n_head * hd), 0.1),
+            ffn_norm=round_to_bf16_f16_grid(1 + rng.standard_normal(d) * 0.1),
+            w_gate=_normal_bf(rng, (ff, d), 0.2), w_up=_normal_bf(rng, (ff, d), 0.2), w_down=_normal_bf(rng, (d, ff), 0.1),
+            # large biases (Qwen2's real q/k biases are large too), so that each one visibly matters
+            bq=_normal_bf(rng, cfg.n_head * hd, QWEN2_BIAS_STD), bk=_normal_bf(rng, cfg.n_head_kv * hd, QWEN2_BIAS_STD),
+            bv=_normal_bf(rng, cfg.n_head_kv * hd, QWEN2_BIAS_STD),
+        ))
+    out_norm = round_to_bf16_f16_grid(1 + rng.standard_normal(d) * 0.1)
+    return llama_ref.LlamaWeights(cfg, emb, layers, out_norm, emb)
+
+
 # ----------------------------------------------------------------------------------------------
 # writers
 # ----------------------------------------------------------------------------------------------
@@ -369,6 +400,85 @@ def write_llama_gguf(w: llama_ref.LlamaWeights, path: Path, tok, max_pos: int) -
     wr.close()
 
 
+def write_qwen2_hf(w: llama_ref.LlamaWeights, d: Path, tokens: list[str], max_pos: int) -> None:
+    """As Qwen2ForCausalLM.save_pretrained (BF16) would: q/k/v_proj biases, no lm_head.weight (tied)."""
+    from transformers import Qwen2Config
+
+    cfg = w.cfg
+    eos = _eos_id(tokens)
+    hc = Qwen2Config(vocab_size=cfg.vocab_size, hidden_size=cfg.d_model, intermediate_size=cfg.d_ff,
+                     num_hidden_layers=cfg.n_layer, num_attention_heads=cfg.n_head,
+                     num_key_value_heads=cfg.n_head_kv, max_position_embeddings=max_pos,
+                     rms_norm_eps=cfg.norm_eps, rope_theta=cfg.rope_base, tie_word_embeddings=True,
+                     hidden_act="silu", bos_token_id=eos, eos_token_id=eos, architectures=["Qwen2ForCausalLM"])
+    hc.dtype = "bfloat16"
+    j = json.loads(hc.to_json_string())
+    j["rope_theta"] = cfg.rope_base  # transformers-4 spellings too, as for tiny_llama
+    j["torch_dtype"] = "bfloat16"
+    j = dict(sorted(j.items()))
+    (d / "config.json").write_text(json.dumps(j, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    t = {"model.embed_tokens.weight": w.tok_embd, "model.norm.weight": w.output_norm}
+    for i, L in enumerate(w.layers):
+        b = f"model.layers.{i}."
+        t.update({
+            b + "input_layernorm.weight": L.attn_norm,
+            b + "self_attn.q_proj.weight": L.wq, b + "self_attn.q_proj.bias": L.bq,
+            b + "self_attn.k_proj.weight": L.wk, b + "self_attn.k_proj.bias": L.bk,
+            b + "self_attn.v_proj.weight": L.wv, b + "self_attn.v_proj.bias": L.bv,
+            b + "self_attn.o_proj.weight": L.wo,
+            b + "post_attention_layernorm.weight": L.ffn_norm,
+            b + "mlp.gate_proj.weight": L.w_gate, b + "mlp.up_proj.weight": L.w_up,
+            b + "mlp.down_proj.weight": L.w_down,
+        })
+    write_safetensors(d / "model.safetensors", {k: ("BF16", v) for k, v in t.items()}, {"format": "pt"})
+    _write_tokenizer_config(d, tokens, "PreTrainedTokenizerFast", max_pos)
+
+
+def write_qwen2_gguf(w: llama_ref.LlamaWeights, path: Path, tok, max_pos: int) -> None:
+    """As llama.cpp's convert_hf_to_gguf.py --outtype f16 writes a Qwen2ForCausalLM (Qwen2Model:
+    TextModel.set_gguf_parameters only, so no vocab_size / rope.dimension_count keys): Q/K NOT
+    permuted (llama.cpp uses NEOX rope for qwen2), 2-D tensors F16, norms and biases F32, no
+    output.weight (tied)."""
+    import gguf
+
+    cfg = w.cfg
+    wr = gguf.GGUFWriter(str(path), "qwen2")
+    wr.add_name("tiny-qwen2-random")
+    wr.add_block_count(cfg.n_layer)
+    wr.add_context_length(max_pos)
+    wr.add_embedding_length(cfg.d_model)
+    wr.add_feed_forward_length(cfg.d_ff)
+    wr.add_head_count(cfg.n_head)
+    wr.add_head_count_kv(cfg.n_head_kv)
+    wr.add_rope_freq_base(cfg.rope_base)
+    wr.add_layer_norm_rms_eps(cfg.norm_eps)
+    wr.add_file_type(int(gguf.LlamaFileType.MOSTLY_F16))
+    _add_gguf_tokenizer(wr, tok)
+
+    def put(name, a):
+        a = np.ascontiguousarray(a, dtype=np.float32)
+        wr.add_tensor(name, a.astype(np.float16) if a.ndim == 2 else a)
+
+    put("token_embd.weight", w.tok_embd)
+    for i, L in enumerate(w.layers):
+        b = f"blk.{i}."
+        put(b + "attn_norm.weight", L.attn_norm)
+        put(b + "attn_q.weight", L.wq); put(b + "attn_q.bias", L.bq)  # noqa: E702
+        put(b + "attn_k.weight", L.wk); put(b + "attn_k.bias", L.bk)  # noqa: E702
+        put(b + "attn_v.weight", L.wv); put(b + "attn_v.bias", L.bv)  # noqa: E702
+        put(b + "attn_output.weight", L.wo)
+        put(b + "ffn_norm.weight", L.ffn_norm)
+        put(b + "ffn_gate.weight", L.w_gate)
+        put(b + "ffn_up.weight", L.w_up)
+        put(b + "ffn_down.weight", L.w_down)
+    put("output_norm.weight", w.output_norm)
+    # no output.weight: tied (the converter skips lm_head when tie_word_embeddings)
+    wr.write_header_to_file()
+    wr.write_kv_data_to_file()
+    wr.write_tensors_to_file()
+    wr.close()
+
+
 def write_ref_logits(out_dir: Path, model_desc: dict, seqs: list[tuple[str, str | None, list[int]]],
                      logits: list[np.ndarray], reference: dict) -> None:
     """Same schema as ref_smollm2_logits.json, but every position has a full float32 row and there
@@ -429,17 +539,17 @@ def _model_desc(d: Path, name: str, ggufs: list[str]) -> dict:
 
 
 def build_all(repo: Path, fixtures: Path, log=print) -> list[Path]:
-    g_dir, l_dir = fixtures / "tiny_gpt2", fixtures / "tiny_llama"
-    for d in (g_dir / "hf", l_dir / "hf"):
+    g_dir, l_dir, q_dir = fixtures / "tiny_gpt2", fixtures / "tiny_llama", fixtures / "tiny_qwen2"
+    for d in (g_dir / "hf", l_dir / "hf", q_dir / "hf"):
         if d.exists():
             shutil.rmtree(d)
         d.mkdir(parents=True)
-    tok, tok_source = prepare_tokenizer(repo, [g_dir / "hf", l_dir / "hf"], log)
+    tok, tok_source = prepare_tokenizer(repo, [g_dir / "hf", l_dir / "hf", q_dir / "hf"], log)
     tokens, merges, special = _tokenizer_parts(tok)
     vocab = len(tokens)
     log(f"[tiny] tokenizer: {tok_source}; vocab {vocab}, {len(merges)} merges")
-    for d in (g_dir / "hf", l_dir / "hf"):  # the llama dir needs only tokenizer.json
-        if d.parent == l_dir:
+    for d in (g_dir / "hf", l_dir / "hf", q_dir / "hf"):  # llama/qwen2 dirs need only tokenizer.json
+        if d.parent in (l_dir, q_dir):
             for extra in ("vocab.json", "merges.txt"):
                 (d / extra).unlink(missing_ok=True)
 
@@ -496,7 +606,50 @@ def build_all(repo: Path, fixtures: Path, log=print) -> list[Path]:
                                               "identical logits (max |diff| <= 1e-6)",
                                    "tokenizer": tok_source})
 
+    # ---------------- Qwen2 (same token sequences as tiny_llama)
+    qw = make_qwen2_weights(vocab)
+    write_qwen2_hf(qw, q_dir / "hf", tokens, max_pos)
+    write_qwen2_gguf(qw, q_dir / "tiny_qwen2.gguf", tok, max_pos)
+    q_hf = llama_ref.load_hf_dir(q_dir / "hf").astype(np.float64)
+    q_gg = llama_ref.load_gguf(q_dir / "tiny_qwen2.gguf").astype(np.float64)
+    if not (q_hf.cfg == qw.cfg == dataclasses.replace(q_gg.cfg, norm_eps=qw.cfg.norm_eps)
+            and abs(q_gg.cfg.norm_eps - qw.cfg.norm_eps) < 1e-12):  # GGUF stores eps as float32
+        raise RuntimeError(f"tiny qwen2: config mismatch {q_hf.cfg} / {q_gg.cfg} / {qw.cfg}")
+    if q_hf.output is not q_hf.tok_embd or q_gg.output is not q_gg.tok_embd:
+        raise RuntimeError("tiny qwen2: LM head not tied after loading")
+
+    def _without(wts, field):  # the same weights with one bias zeroed
+        layers = [llama_ref.LlamaLayer(**{f: (np.zeros_like(getattr(L, f)) if f == field else getattr(L, f))
+                                          for f in llama_ref.LlamaLayer.__dataclass_fields__}) for L in wts.layers]
+        return llama_ref.LlamaWeights(wts.cfg, wts.tok_embd, layers, wts.output_norm, wts.tok_embd)
+
+    qlog = []
+    for name, text, ids in lseqs:
+        a = llama_ref.forward(q_hf, ids, rope_style="neox")
+        b = llama_ref.forward(q_gg, ids, rope_style="neox")
+        diff = np.abs(a - b).max()
+        if diff > 1e-6:
+            raise RuntimeError(f"tiny qwen2: HF vs GGUF (both neox) mismatch {diff}")
+        if len(ids) > 2:
+            if np.abs(a - llama_ref.forward(q_gg, ids, rope_style="adjacent")).max() < 1e-2:
+                raise RuntimeError("tiny qwen2: rope convention does not matter?! (weights too weak)")
+            for f in ("bq", "bk", "bv"):
+                if np.abs(a - llama_ref.forward(_without(q_hf, f), ids, rope_style="neox")).max() < 0.1:
+                    raise RuntimeError(f"tiny qwen2: zeroing {f} hardly changes the logits (bias too weak)")
+        qlog.append(a)
+    write_ref_logits(q_dir, _model_desc(q_dir, "tiny_qwen2", ["tiny_qwen2.gguf"]),
+                     lseqs, qlog, {"generator": "scripts/make_reference_fixtures.py (scripts/reference/tiny_models.py)",
+                                   "compute_dtype": "float64", "weights_seed": QWEN2_SEED,
+                                   "forward": "HF Qwen2ForCausalLM semantics: RMSNorm (eps 1e-6), q/k/v projections "
+                                              "with bias (added before RoPE), NeoX rotate_half RoPE (HF weights and "
+                                              "GGUF alike: llama.cpp does not permute qwen2 Q/K), GQA 4/2, SwiGLU, "
+                                              "tied lm_head",
+                                   "checked": "HF dir and GGUF (both neox rope) give identical logits (max |diff| "
+                                              "<= 1e-6); adjacent-pair rope on the GGUF does not; zeroing any one of "
+                                              "the q/k/v biases changes the logits by >= 0.1",
+                                   "tokenizer": tok_source})
+
     made = []
-    for d in (g_dir, l_dir):
+    for d in (g_dir, l_dir, q_dir):
         made += sorted(p for p in d.rglob("*") if p.is_file())
     return made
