@@ -16,6 +16,10 @@ tokens equal plain decoding's.
   python3 bench/spec_bench.py ... --draft models/SmolLM2-135M-Instruct.Q4_1.gguf --modes none,staged
   # extra generate flags for the speculative modes, e.g. a tree size sweep:
   python3 bench/spec_bench.py ... --modes none,staged --spec-args "--tree-size 16"
+  # an n-gram corpus of the model's own greedy outputs on held-out prompts (HumanEval 40+,
+  # raw; MT-Bench second turns, chat), disjoint from the benchmark prompts (--prompts <= 40):
+  python3 bench/spec_bench.py ... --make-corpus selfcorpus.txt
+  python3 bench/spec_bench.py ... --spec-args "--ngram-corpus selfcorpus.txt"
 """
 import argparse
 import json
@@ -55,6 +59,23 @@ def run_one(args, mode, prompt_text, chat, tmpfile):
     if p.returncode != 0:
         sys.exit("rooflm failed (%s): %s" % (" ".join(cmd), p.stderr.strip()))
     return json.loads(p.stdout)
+
+
+def make_corpus(args):
+    he = [json.loads(l) for l in open(os.path.join(BENCH_DIR, "humaneval_prompts.jsonl")) if l.strip()][40:]
+    mt = [json.loads(l) for l in open(os.path.join(BENCH_DIR, "mt_bench.jsonl")) if l.strip()]
+    jobs = [(r["prompt"], False) for r in he] + [(r["turns"][1], True) for r in mt]
+    tmp = "/tmp/spec_bench_corpus_%d.txt" % os.getpid()
+    saved_n = args.n
+    args.n = args.corpus_tokens
+    with open(args.make_corpus, "w") as out:
+        for i, (text, chat) in enumerate(jobs):
+            d = run_one(args, "none", text, chat, tmp)
+            out.write(("" if chat else text) + d["text"] + "\n\n")
+            print("corpus %d/%d" % (i + 1, len(jobs)), file=sys.stderr, end="\r", flush=True)
+    args.n = saved_n
+    os.path.exists(tmp) and os.remove(tmp)
+    print("\nwrote %s" % args.make_corpus, file=sys.stderr)
 
 
 def summarize(results, modes):
@@ -112,7 +133,12 @@ def main():
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--spec-args", default="", help="extra generate flags for the speculative modes")
     ap.add_argument("--out", default="", help="write all runs and the summary as JSON")
+    ap.add_argument("--make-corpus", default="", help="write a held-out corpus of the model's outputs and exit")
+    ap.add_argument("--corpus-tokens", type=int, default=192, help="tokens per corpus document")
     args = ap.parse_args()
+    if args.make_corpus:
+        make_corpus(args)
+        return
     modes = args.modes.split(",")
     tmp = "/tmp/spec_bench_prompt_%d.txt" % os.getpid()
     report = {"config": vars(args), "suites": {}}

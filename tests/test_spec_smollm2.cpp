@@ -180,7 +180,7 @@ TEST(SpecSmolLM2, FirstTwoSampledTokensFollowTheTarget) {
   so.max_logits = setup.max_logits;
   Session s(smollm2(), so, pool());
   s.prefill(prompt);
-  const int runs = 600;
+  const int runs = 400;
   std::map<std::pair<int32_t, int32_t>, int> got;
   SpecStats st;
   for (int run = 0; run < runs; run++) {
@@ -231,11 +231,10 @@ TEST(SpecSmolLM2, BadInputsNameTheFlag) {
   EXPECT_NE(error_of(c, 256).find("--ngram-corpus"), std::string::npos);
 
   // The same through the CLI: exit status 1 and one line naming the flag.
-  const char* bin = std::getenv("ROOFLM_BIN");
-  if (!bin) GTEST_SKIP() << "ROOFLM_BIN not set";
+  const std::string bin = test::rooflm_binary();
   auto run = [&](const std::string& args) {
     const std::string out = test::temp_path("spec_cli.txt");
-    const std::string cmd = std::string(bin) + " generate -m " + test::default_model_path() + " -p hi -n 4 " + args +
+    const std::string cmd = bin + " generate -m " + test::default_model_path() + " -p hi -n 4 " + args +
                             " > " + out + " 2>&1";
     const int rc = std::system(cmd.c_str());
     std::FILE* f = std::fopen(out.c_str(), "r");
@@ -261,4 +260,32 @@ TEST(SpecSmolLM2, BadInputsNameTheFlag) {
   auto [rc5, t5] = run("--spec tree --tree-size 400 -c 300");
   EXPECT_NE(rc5, 0);
   EXPECT_NE(t5.find("--tree-size"), std::string::npos) << t5;
+}
+
+TEST(SpecSmolLM2, CliJsonReportsSpeculativeKeys) {
+  ROOFLM_REQUIRE_DEFAULT_MODEL();
+  const std::string bin = test::rooflm_binary();
+  const std::string out = test::temp_path("spec_cli.json");
+  const std::string base = bin + " generate -m " + test::default_model_path() +
+                           " -p 'one two three, one two three, one two' -n 12 --temp 0 --json ";
+  auto read = [&](const std::string& args) {
+    EXPECT_EQ(std::system((base + args + " > " + out).c_str()), 0) << args;
+    std::FILE* f = std::fopen(out.c_str(), "r");
+    std::string text;
+    char buf[4096];
+    while (f && std::fgets(buf, sizeof buf, f)) text += buf;
+    if (f) std::fclose(f);
+    std::remove(out.c_str());
+    return text;
+  };
+  const std::string plain_json = read("");
+  const std::string spec_json = read("--spec staged --tree-size 8");
+  EXPECT_NE(plain_json.find("\"mode\": \"none\""), std::string::npos);
+  EXPECT_NE(spec_json.find("\"mode\": \"staged\""), std::string::npos);
+  for (const char* key : {"\"target_steps\"", "\"accepted_per_step\"", "\"acceptance_by_depth\"", "\"draft_share\"",
+                          "\"verify_share\"", "\"tree_size\": 8", "\"decode_tok_s\"", "\"tokens\""})
+    EXPECT_NE(spec_json.find(key), std::string::npos) << key;
+  // Same greedy tokens.
+  auto tokens = [](const std::string& js) { return js.substr(js.find("\"tokens\""), js.find(']', js.find("\"tokens\"")) - js.find("\"tokens\"")); };
+  EXPECT_EQ(tokens(spec_json), tokens(plain_json));
 }

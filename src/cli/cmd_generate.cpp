@@ -121,7 +121,7 @@ void run_generate(const GenerateOptions& o) {
          << ", \"mean_drafted_nodes\": " << (st.target_steps ? (double)st.drafted_nodes / st.target_steps : 0.0)
          << ", \"draft_tokens_accepted\": " << st.accepted << ", \"acceptance_by_depth\": [";
       for (size_t d = 0; d < st.offered.size(); d++)
-        js << (d ? ", " : "") << (st.target_steps ? (double)st.accepted_at[d] / (double)st.target_steps : 0.0);
+        js << (d ? ", " : "") << (st.offered[d] ? (double)st.accepted_at[d] / (double)st.offered[d] : 0.0);
       js << "], \"accepted_at_depth\": [";
       for (size_t d = 0; d < st.accepted_at.size(); d++) js << (d ? ", " : "") << st.accepted_at[d];
       js << "], \"offered_at_depth\": [";
@@ -183,8 +183,8 @@ void register_generate(CLI::App& app) {
   g->add_option("--profile", o->profile, "Write the per-kernel profile (JSON) to this file");
   g->add_option("--spec", o->spec_mode, "Speculative decoding: none, chain, tree or staged (default none)");
   g->add_option("-d,--draft", o->spec.draft_path, "Draft model (same tokenizer) for --spec chain|tree|staged");
-  g->add_option("--draft-len", o->spec.draft_len, "Draft depth K: chain length / deepest tree level (default 8)");
-  g->add_option("--tree-size", o->spec.tree_size, "Candidates per tree N, root excluded (default 32)");
+  g->add_option("--draft-len", o->spec.draft_len, "Draft depth K: chain length / deepest tree level (default 12)");
+  g->add_option("--tree-size", o->spec.tree_size, "Candidates per tree N, root excluded (default 16)");
   g->add_option("--tree-width", o->spec.tree_width, "Children considered per tree node W (default 4)");
   g->add_option("--tree-shape", o->spec.tree_shape, "Tree shape for --spec tree: dynamic or sparse (default dynamic)");
   g->add_option("--ngram-corpus", o->spec.ngram_corpus, "Text file whose n-grams feed the trigram drafter");

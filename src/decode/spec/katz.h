@@ -11,6 +11,11 @@
 // discount D = n1 / (n1 + 2 n2) when the counts are too sparse for Good-Turing), and
 // alpha(h) hands the discounted mass to the lower order, normalised over the tokens the
 // higher order has not seen.
+//
+// Speed: continuation lists are kept sorted by count, so the top-k of a context reads only
+// its first entries; discounts, the unigram top list and the back-off weights are refreshed
+// every 32 new tokens (an epoch), not per token: the drafter's probabilities shape the tree,
+// they need not be exact.
 #pragma once
 #include <cstdint>
 #include <unordered_map>
@@ -40,14 +45,18 @@ class KatzTrigram {
  private:
   struct Ctx {
     uint32_t total = 0;
-    std::vector<std::pair<int32_t, uint32_t>> next;  // continuation, count
+    std::vector<std::pair<int32_t, uint32_t>> next;  // continuation, count; count descending
+    mutable double alpha = 0;                          // cached back-off weight
+    mutable int64_t alpha_epoch = -1;
   };
   static uint64_t key2(int32_t a, int32_t b) { return ((uint64_t)(uint32_t)a << 32) | (uint32_t)b; }
-  static uint64_t key3(int32_t a, int32_t b, int32_t c) {
-    return ((uint64_t)((uint32_t)a & 0x1FFFFF) << 42) | ((uint64_t)((uint32_t)b & 0x1FFFFF) << 21) | ((uint32_t)c & 0x1FFFFF);
-  }
+
   void count(int32_t u, int32_t v, int32_t w);  // u, v may be -1
-  void bump(std::unordered_map<uint64_t, uint32_t>& m, uint64_t key, std::vector<int64_t>& coc);
+  // Adds one to continuation w of context h (ctx key hk) at order 2 or 3, keeping h.next
+  // sorted and the position index up to date.
+  void bump(Ctx& h, int order, uint64_t hk, int32_t w);
+  uint64_t entry_key(int order, uint64_t hk, int32_t w) const;
+  uint32_t count_of(int order, uint64_t hk, const Ctx& h, int32_t w) const;
   void update_discounts() const;
   double discount(int order, uint32_t r) const;  // order 2 or 3: ratio d(r)
   double p_uni(int32_t w) const;
@@ -58,7 +67,7 @@ class KatzTrigram {
   int64_t n_vocab_;
   std::vector<uint32_t> uni_;
   int64_t n_total_ = 0;
-  std::unordered_map<uint64_t, uint32_t> bi_, tri_;
+  std::unordered_map<uint64_t, uint32_t> bi_, tri_;  // n-gram -> position in its context's list
   std::unordered_map<int32_t, Ctx> ctx2_;
   std::unordered_map<uint64_t, Ctx> ctx3_;
   std::vector<int64_t> coc2_, coc3_;  // counts of counts, index r (1..6)
@@ -67,6 +76,8 @@ class KatzTrigram {
   int64_t stream_len_ = 0;
 
   mutable bool dirty_ = true;
+  mutable int64_t epoch_ = 0;
+  int64_t since_update_ = 0;
   mutable double d2_[7], d3_[7];
   mutable std::vector<int32_t> top_uni_;
 };

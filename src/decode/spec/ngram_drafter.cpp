@@ -24,6 +24,10 @@ void NgramDrafter::rebuild() {
   katz_ = std::make_unique<KatzTrigram>(n_vocab_);
   for (const auto& doc : corpus_) katz_->add_sequence(doc);
   ctx_.clear();
+  if (opt_.lookup && !lookup_docs_) {
+    lookup_.add_documents(corpus_);
+    lookup_docs_ = true;
+  }
 }
 
 void NgramDrafter::sync(const std::vector<int32_t>& context) {

@@ -1,7 +1,8 @@
 // Drafting without a model: a Katz back-off trigram model of the context (plus an optional
 // corpus) and/or prompt lookup, shaped into a chain, a sparse tree or a dynamic tree.
 //
-// With both sources, a node's next-token distribution mixes them by the prompt-lookup
+// Prompt lookup searches the corpus documents too (the context is searched as well; the
+// longest match wins). With both sources, a node's next-token distribution mixes them by the prompt-lookup
 // match length m: P = conf(m) P_lookup + (1 - conf(m)) P_katz (conf = 0 without a match of
 // at least min_match tokens), so long verbatim repeats dominate and the trigram model fills in.
 #pragma once
@@ -55,6 +56,7 @@ class NgramDrafter : public Drafter, private CandidateSource {
   std::vector<int32_t> ctx_;
   std::vector<Candidate> a_, b_;
   std::vector<int32_t> path_, extra_;
+  bool lookup_docs_ = false;
 };
 
 // Reads a text file and tokenizes it (no BOS) into documents: blocks of about 8k characters

@@ -4,26 +4,45 @@
 
 namespace rooflm::spec {
 
+void PromptLookup::index_from(size_t start) {
+  for (size_t i = start; i < all_.size(); i++)
+    if (all_[i] >= 0) pos_[all_[i]].push_back((int32_t)i);
+}
+
+void PromptLookup::add_documents(const std::vector<std::vector<int32_t>>& docs) {
+  std::vector<int32_t> ctx(all_.begin() + (ptrdiff_t)n_docs_, all_.end());
+  all_.resize(n_docs_);
+  for (const auto& d : docs) {
+    all_.insert(all_.end(), d.begin(), d.end());
+    all_.push_back(-1);
+  }
+  n_docs_ = all_.size();
+  all_.insert(all_.end(), ctx.begin(), ctx.end());
+  pos_.clear();
+  index_from(0);
+}
+
 void PromptLookup::sync(const std::vector<int32_t>& ctx) {
-  const bool extends = ctx.size() >= ctx_.size() && std::equal(ctx_.begin(), ctx_.end(), ctx.begin());
+  const size_t have = all_.size() - n_docs_;
+  const bool extends = ctx.size() >= have && std::equal(all_.begin() + (ptrdiff_t)n_docs_, all_.end(), ctx.begin());
   if (!extends) {
-    ctx_.clear();
+    all_.resize(n_docs_);
     pos_.clear();
+    index_from(0);
   }
-  for (size_t i = ctx_.size(); i < ctx.size(); i++) {
-    pos_[ctx[i]].push_back((int32_t)i);
-    ctx_.push_back(ctx[i]);
-  }
+  const size_t start = all_.size();
+  all_.insert(all_.end(), ctx.begin() + (ptrdiff_t)(all_.size() - n_docs_), ctx.end());
+  index_from(start);
 }
 
 float PromptLookup::confidence(int m) { return std::min(0.95f, (float)m / ((float)m + 1.5f)); }
 
 int PromptLookup::top(const std::vector<int32_t>& path, int k, std::vector<Candidate>& out) const {
   out.clear();
-  const int64_t nc = (int64_t)ctx_.size(), np = (int64_t)path.size();
+  const int64_t na = (int64_t)all_.size(), nc = na - (int64_t)n_docs_, np = (int64_t)path.size();
   if (nc + np == 0 || k <= 0) return 0;
   // Token at offset t back from the end of ctx + path (t = 0: the last one).
-  auto back = [&](int64_t t) -> int32_t { return t < np ? path[(size_t)(np - 1 - t)] : ctx_[(size_t)(nc - 1 - (t - np))]; };
+  auto back = [&](int64_t t) -> int32_t { return t < np ? path[(size_t)(np - 1 - t)] : all_[(size_t)(na - 1 - (t - np))]; };
   const int64_t qlen = nc + np;
   auto it = pos_.find(back(0));
   if (it == pos_.end()) return 0;
@@ -33,15 +52,15 @@ int PromptLookup::top(const std::vector<int32_t>& path, int k, std::vector<Candi
   const auto& ps = it->second;
   for (auto pit = ps.rbegin(); pit != ps.rend(); ++pit) {
     const int64_t j = *pit;
-    if (j + 1 >= nc) continue;  // no successor in the context (or the query's own end)
+    if (j + 1 >= na || all_[(size_t)(j + 1)] < 0) continue;  // no successor (or the query's own end)
     int m = 1;
-    while (m < max_match_ && j - m >= 0 && m < qlen && ctx_[(size_t)(j - m)] == back(m)) m++;
-    if (m < min_match_ || m < best) continue;
+    while (m < max_match_ && j - m >= 0 && m < qlen && all_[(size_t)(j - m)] == back(m)) m++;
+    if (m < min_match_ || m < best || (j < (int64_t)n_docs_ && m < doc_min_match_)) continue;
     if (m > best) {
       best = m;
       succ.clear();
     }
-    const int32_t w = ctx_[(size_t)(j + 1)];
+    const int32_t w = all_[(size_t)(j + 1)];
     auto s = std::find_if(succ.begin(), succ.end(), [&](auto& e) { return e.first == w; });
     if (s == succ.end()) succ.push_back({w, {1, (int32_t)j}});
     else s->second.first++;

@@ -1,6 +1,7 @@
 // Prompt lookup: the context often repeats itself (code, quoted text, lists). Match the last
 // tokens of a node's context (committed context + draft path) against earlier positions of
-// the committed context and propose the tokens that followed.
+// the committed context (and of optional documents, e.g. the n-gram corpus) and propose the
+// tokens that followed.
 //
 // For a query suffix s, every earlier position j with ctx[j] == s.back() and a successor
 // ctx[j+1] is scored by its match length m (how many tokens of s end at j, up to
@@ -18,11 +19,13 @@ namespace rooflm::spec {
 
 class PromptLookup {
  public:
-  PromptLookup(int min_match = 1, int max_match = 16) : min_match_(min_match), max_match_(max_match) {}
+  PromptLookup(int min_match = 1, int max_match = 16, int doc_min_match = 8)
+      : min_match_(min_match), max_match_(max_match), doc_min_match_(doc_min_match) {}
 
+  // Adds documents (e.g. an n-gram corpus) that are searched along with the context.
+  void add_documents(const std::vector<std::vector<int32_t>>& docs);
   // Makes `ctx` the indexed context; cheap when it extends the previous one.
   void sync(const std::vector<int32_t>& ctx);
-  const std::vector<int32_t>& context() const { return ctx_; }
 
   // Candidates after ctx + path (path: draft tokens below the end of ctx), at most k,
   // most likely first. Returns the longest match length found (0: none).
@@ -30,9 +33,12 @@ class PromptLookup {
   static float confidence(int m);
 
  private:
-  int min_match_, max_match_;
-  std::vector<int32_t> ctx_;
-  std::unordered_map<int32_t, std::vector<int32_t>> pos_;  // token -> positions, ascending
+  int min_match_, max_match_, doc_min_match_;  // documents need longer matches than the context
+  void index_from(size_t start);
+  // all_ = documents (each followed by -1) then the context; n_docs_ = where the context starts.
+  std::vector<int32_t> all_;
+  size_t n_docs_ = 0;
+  std::unordered_map<int32_t, std::vector<int32_t>> pos_;  // token -> positions in all_, ascending
 };
 
 }  // namespace rooflm::spec

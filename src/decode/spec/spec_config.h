@@ -27,10 +27,12 @@ SpecMode spec_mode_from_name(const std::string& name);  // Error names --spec
 const char* spec_mode_name(SpecMode m);
 
 struct SpecConfig {
-  // Defaults measured on the 2-core Sapphire Rapids host with SmolLM2-135M Q4_1 (see
-  // docs in the report): verifying up to ~32 candidates costs little more than one token.
-  static constexpr int kDefaultDraftLen = 8;
-  static constexpr int kDefaultTreeSize = 32;
+  // Defaults from measurements with SmolLM2-135M Q4_1 on the 2-core host (see the README):
+  // the adaptive budget (budget.h) decides per step how much of the drafted tree to verify,
+  // so these are caps: 12 levels catch long verbatim repeats; 16 candidates is where the
+  // gain flattens even if verification were free (offline replay of greedy outputs).
+  static constexpr int kDefaultDraftLen = 12;
+  static constexpr int kDefaultTreeSize = 16;
   static constexpr int kDefaultTreeWidth = 4;
   static constexpr int kInnerTreeSize = 12;  // staged: the draft model's own n-gram trees
 

@@ -66,7 +66,7 @@ GenerateResult decode_speculative(Session& target, Sampler& sampler, Drafter& dr
     dl.depth = (int)std::max<int64_t>(0, std::min<int64_t>({(int64_t)lim.depth, remaining, cap}));
     dl.size = (int)std::max<int64_t>(0, std::min<int64_t>((int64_t)lim.size, cap));
     tree.reset(pending);
-    if (dl.depth > 0 && dl.size > 0) {
+    if (dl.depth > 0 && dl.size > 0 && (!lim.budget || lim.budget->should_draft())) {
       const auto t0 = Clock::now();
       prof::set_phase("draft");
       context = target.tokens();
@@ -86,7 +86,9 @@ GenerateResult decode_speculative(Session& target, Sampler& sampler, Drafter& dr
 
     const auto t1 = Clock::now();
     const int n = tree.size();
-    prof::set_phase(n == 1 ? std::string("ar") : "tree:" + std::to_string(n));
+    // Phase names are interned by the profiler (at most 64): exact up to 32 nodes, then
+    // rounded up to a multiple of 16.
+    prof::set_phase(n == 1 ? std::string("ar") : "tree:" + std::to_string(n <= 32 ? n : (n + 15) / 16 * 16));
     const float* out = target.forward(tree.tokens().data(), tree.parents().data(), n, true);
     if (lim.budget) lim.budget->observe_forward(n, ms_between(t1, Clock::now()));
     r.target_steps++;
