@@ -77,7 +77,9 @@ TEST(SpecTree, SparseShapeIsAncestorClosedAndBounded) {
         for (const auto& p : s) {
           EXPECT_LE((int)p.size(), depth);
           for (int r : p) EXPECT_LT(r, width);
-          if (p.size() > 1) EXPECT_TRUE(have.count(std::vector<int>(p.begin(), p.end() - 1))) << "parent first";
+          if (p.size() > 1) {
+            EXPECT_TRUE(have.count(std::vector<int>(p.begin(), p.end() - 1))) << "parent first";
+          }
           have.insert(p);
         }
       }
@@ -114,7 +116,9 @@ TEST(SpecTree, ChainSparseAndDynamicShapes) {
   for (int i = 0; i < t.size(); i++) {
     if (t.depth(i) >= 5) continue;
     for (int r = 0; r < 4; r++)
-      if (t.find_child(i, r) < 0) EXPECT_LE(t.score(i) * src.w[(size_t)r], worst + 1e-7f);
+      if (t.find_child(i, r) < 0) {
+        EXPECT_LE(t.score(i) * src.w[(size_t)r], worst + 1e-7f);
+      }
   }
   // Most likely child first, scores are cumulative.
   EXPECT_EQ(t.token(t.children(0)[0]), 0);

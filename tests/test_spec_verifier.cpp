@@ -83,10 +83,13 @@ std::vector<int32_t> top_k(const std::vector<double>& q, int k) {
 // One-level experiment: the drafter adds children under the root; the verifier's first
 // output token is counted. Returns whether the chi-square test passes.
 struct OneLevel {
-  std::vector<double> p;                                      // target after the root
-  std::function<void(DraftTree&, Rng&)> draft;                // adds children of node 0
-  SamplerParams sampling = plain(7);
-  std::vector<double> expected;                               // defaults to p
+  OneLevel(std::vector<double> p_, std::function<void(DraftTree&, Rng&)> draft_, SamplerParams sampling_ = plain(7),
+           std::vector<double> expected_ = {})
+      : p(std::move(p_)), draft(std::move(draft_)), sampling(sampling_), expected(std::move(expected_)) {}
+  std::vector<double> p;                        // target after the root
+  std::function<void(DraftTree&, Rng&)> draft;  // adds children of node 0
+  SamplerParams sampling;
+  std::vector<double> expected;                 // defaults to p
 };
 
 double run_one_level(const OneLevel& e, int n_trials, int* df, std::vector<int64_t>* counts_out = nullptr) {
