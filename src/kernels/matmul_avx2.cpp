@@ -196,20 +196,7 @@ void run(const QJob& j, int64_t g0, int64_t g1) {
 
 void qgemm_avx2(const QJob& j, int64_t g0, int64_t g1) {
   const QuantFormat& f = *j.fmt;
-  switch (f.scl) {
-    case Scl::Sym:
-      if (f.bits == Bits::B8) return run<Bits::B8, Scl::Sym>(j, g0, g1);
-      if (f.bits == Bits::B4) return run<Bits::B4, Scl::Sym>(j, g0, g1);
-      return run<Bits::B5, Scl::Sym>(j, g0, g1);
-    case Scl::Min:
-      if (f.bits == Bits::B4) return run<Bits::B4, Scl::Min>(j, g0, g1);
-      return run<Bits::B5, Scl::Min>(j, g0, g1);
-    case Scl::KMin:
-      if (f.bits == Bits::B4) return run<Bits::B4, Scl::KMin>(j, g0, g1);
-      return run<Bits::B5, Scl::KMin>(j, g0, g1);
-    case Scl::K6:
-      return run<Bits::B6, Scl::K6>(j, g0, g1);
-  }
+  dispatch_format(f, [&]<Bits B, Scl S>() { run<B, S>(j, g0, g1); });
 }
 
 // ---- activation quantization ----

@@ -56,6 +56,27 @@ struct QuantFormat {
 // nullptr for F32/F16/BF16 (and unsupported types).
 const QuantFormat* quant_format(DType t);
 
+// Calls fn.template operator()<B, S>() with the format's bit width and scale kind as
+// compile-time arguments: the one place that lists the supported (Bits, Scl) pairs, so each
+// ISA's kernels are instantiated and chosen the same way.
+template <typename Fn>
+void dispatch_format(const QuantFormat& f, Fn&& fn) {
+  switch (f.scl) {
+    case Scl::Sym:
+      if (f.bits == Bits::B8) return fn.template operator()<Bits::B8, Scl::Sym>();
+      if (f.bits == Bits::B4) return fn.template operator()<Bits::B4, Scl::Sym>();
+      return fn.template operator()<Bits::B5, Scl::Sym>();
+    case Scl::Min:
+      if (f.bits == Bits::B4) return fn.template operator()<Bits::B4, Scl::Min>();
+      return fn.template operator()<Bits::B5, Scl::Min>();
+    case Scl::KMin:
+      if (f.bits == Bits::B4) return fn.template operator()<Bits::B4, Scl::KMin>();
+      return fn.template operator()<Bits::B5, Scl::KMin>();
+    case Scl::K6:
+      return fn.template operator()<Bits::B6, Scl::K6>();
+  }
+}
+
 // Bytes of one packed 16-row group for `cols` values.
 size_t group_bytes(const QuantFormat& f, int64_t cols);
 
