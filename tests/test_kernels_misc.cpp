@@ -10,6 +10,7 @@
 #include "core/fp16.h"
 #include "core/threadpool.h"
 #include "kernels/attention.h"
+#include "kernels/matmul.h"
 #include "kernels/ops.h"
 
 using namespace rooflm;
@@ -88,6 +89,82 @@ TEST(Ops, RmsnormLayernormSoftmaxRope) {
   EXPECT_NEAR(neox[2], std::sin(3.0), 1e-6);
 }
 
+// Relative error of a against the reference b, with an absolute floor for values near 0.
+static double rel_err(float a, float b) { return std::fabs((double)a - b) / std::max(1e-30, std::fabs((double)b)); }
+
+TEST(Ops, VectorExpWithinThreeUlpOfLibm) {
+  if (!kernel_path_supported(KernelPath::AVX512)) GTEST_SKIP() << "no AVX-512 here";
+  std::vector<float> x;
+  for (double v = -103.0; v <= 88.7; v += 0.0137) x.push_back((float)v);
+  for (float v : {0.0f, -0.0f, 1e-30f, -1e-30f, 1e-7f, 88.72f, -87.3f}) x.push_back(v);
+  std::vector<float> got = x, want = x;
+  ops_avx512::exp(got.data(), (int64_t)got.size());
+  ops_ref::exp(want.data(), (int64_t)want.size());
+  for (size_t i = 0; i < x.size(); i++) {
+    if (want[i] < 1.2e-38f) {  // subnormal results: absolute error of a few subnormal steps
+      ASSERT_NEAR(got[i], want[i], 1e-44) << "x=" << x[i];
+      continue;
+    }
+    ASSERT_LT(rel_err(got[i], want[i]), 3.6e-7) << "x=" << x[i];  // 3 ulp
+  }
+  std::vector<float> edge{-1000.0f, -INFINITY, NAN};
+  ops_avx512::exp(edge.data(), 3);
+  EXPECT_EQ(edge[0], 0.0f);
+  EXPECT_EQ(edge[1], 0.0f);
+  EXPECT_TRUE(std::isnan(edge[2]));
+}
+
+TEST(Ops, VectorOpsMatchScalarReferenceOnAwkwardSizes) {
+  if (!kernel_path_supported(KernelPath::AVX512)) GTEST_SKIP() << "no AVX-512 here";
+  std::mt19937 rng(11);
+  for (int64_t n : {1, 5, 15, 16, 17, 31, 33, 64, 576, 1000, 1536}) {
+    for (float spread : {1.0f, 30.0f}) {
+      std::normal_distribution<float> nd(0.0f, spread);
+      std::vector<float> x((size_t)n), w((size_t)n), b((size_t)n), up((size_t)n);
+      for (auto* v : {&x, &w, &b, &up})
+        for (auto& e : *v) e = nd(rng);
+      auto close = [&](const std::vector<float>& got, const std::vector<float>& want, double tol, const char* what) {
+        for (int64_t i = 0; i < n; i++)
+          ASSERT_NEAR(got[(size_t)i], want[(size_t)i], tol * std::max(1.0f, std::fabs(want[(size_t)i])))
+              << what << " n=" << n << " spread=" << spread << " i=" << i;
+      };
+      std::vector<float> g1((size_t)n), g2((size_t)n);
+      ops_avx512::rmsnorm(g1.data(), x.data(), w.data(), n, 1e-5f);
+      ops_ref::rmsnorm(g2.data(), x.data(), w.data(), n, 1e-5f);
+      close(g1, g2, 2e-6, "rmsnorm");
+      ops_avx512::rmsnorm(g1.data(), x.data(), nullptr, n, 1e-5f);
+      ops_ref::rmsnorm(g2.data(), x.data(), nullptr, n, 1e-5f);
+      close(g1, g2, 2e-6, "rmsnorm without weight");
+      ops_avx512::layernorm(g1.data(), x.data(), w.data(), b.data(), n, 1e-5f);
+      ops_ref::layernorm(g2.data(), x.data(), w.data(), b.data(), n, 1e-5f);
+      close(g1, g2, n == 1 ? 1e-2 : 2e-5, "layernorm");
+      g1 = x, g2 = x;
+      ops_avx512::silu_mul(g1.data(), up.data(), n);
+      ops_ref::silu_mul(g2.data(), up.data(), n);
+      close(g1, g2, 2e-6, "silu_mul");
+      g1 = x, g2 = x;
+      ops_avx512::gelu_mul(g1.data(), up.data(), n);
+      ops_ref::gelu_mul(g2.data(), up.data(), n);
+      close(g1, g2, 2e-6, "gelu_mul");
+      g1 = x, g2 = x;
+      ops_avx512::gelu(g1.data(), n);
+      ops_ref::gelu(g2.data(), n);
+      close(g1, g2, 2e-6, "gelu");
+      g1 = x, g2 = x;
+      if (n > 3) g1[2] = g2[2] = -INFINITY;  // a masked score
+      ops_avx512::softmax(g1.data(), n);
+      ops_ref::softmax(g2.data(), n);
+      close(g1, g2, 2e-6, "softmax");
+      if (n > 3) EXPECT_EQ(g1[2], 0.0f);
+      // the output beyond n is never touched (masked tails)
+      std::vector<float> guard((size_t)n + 16, 7.0f);
+      std::copy(x.begin(), x.end(), guard.begin());
+      ops_avx512::silu_mul(guard.data(), up.data(), n);
+      for (size_t i = (size_t)n; i < guard.size(); i++) ASSERT_EQ(guard[i], 7.0f);
+    }
+  }
+}
+
 namespace {
 
 // Naive attention for one node: explicit key list, double precision.
@@ -121,6 +198,9 @@ TEST(Attention, TreeMaskMatchesNaiveOnAwkwardShapes) {
       {9, 3, 64, 5, {-1, 0, 1, 2, 3}, 0},                    // chain (prefill continuation)
       {2, 1, 24, 11, {-1, 0, 0, 1, 1, 2, -1, 6}, 0},         // tree with two roots, head_dim not /16
       {4, 1, 32, 40, {-1, 0, 1, 1, 3, 2}, 8},                // sliding window cuts committed rows
+      {2, 2, 128, 50, {-1, 0, 1, 2, 3, 4}, 3},               // window shorter than the chain: batch rows cut
+      {4, 1, 256, 33, {-1, 0, 0, 1}, 0},                     // long heads (Gemma 3), > 16 keys
+      {3, 3, 64, 0, {-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17}, 0},  // prefill, 18 keys
   };
   for (const auto& s : shapes) {
     const int n = (int)s.parents.size(), qd = s.n_head * s.hd, kvd = s.n_head_kv * s.hd;

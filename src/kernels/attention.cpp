@@ -1,27 +1,15 @@
 #include "kernels/attention.h"
 
-#include <immintrin.h>
-
 #include <algorithm>
 #include <cmath>
+
+#include "kernels/matmul.h"
 
 namespace rooflm {
 
 namespace {
 
 inline float dot(const float* a, const float* b, int n) {
-#if defined(__AVX512F__)
-  if (n % 16 == 0) {
-    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-    int i = 0;
-    for (; i + 32 <= n; i += 32) {
-      acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc0);
-      acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), acc1);
-    }
-    if (i < n) acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc0);
-    return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
-  }
-#endif
   float s = 0.0f;
   for (int i = 0; i < n; i++) s += a[i] * b[i];
   return s;
@@ -77,21 +65,22 @@ void attend_one(const AttentionArgs& a, int i, int h, float* scores, DotFn dot_f
 }  // namespace
 
 void attention(const AttentionArgs& a, ThreadPool& pool) {
+  static const bool avx512 = kernel_path_supported(KernelPath::AVX512);
+  const bool fast = avx512 && attention_avx512_supports(a.head_dim);
   const int64_t work = (int64_t)a.n_tok * a.n_head;
   pool.parallel_for(work, [&](int64_t begin, int64_t end, int t) {
     float* scores = a.scratch + (int64_t)t * a.scratch_stride;
-    for (int64_t w = begin; w < end; w++) attend_one(a, (int)(w / a.n_head), (int)(w % a.n_head), scores, dot);
+    for (int64_t w = begin; w < end; w++) {
+      const int i = (int)(w / a.n_head), h = (int)(w % a.n_head);
+      if (fast) attend_one_avx512(a, i, h, scores);
+      else attend_one(a, i, h, scores, dot);
+    }
   });
 }
 
 void attention_ref(const AttentionArgs& a) {
-  auto scalar_dot = [](const float* x, const float* y, int n) {
-    float s = 0.0f;
-    for (int i = 0; i < n; i++) s += x[i] * y[i];
-    return s;
-  };
   for (int i = 0; i < a.n_tok; i++)
-    for (int h = 0; h < a.n_head; h++) attend_one(a, i, h, a.scratch, scalar_dot);
+    for (int h = 0; h < a.n_head; h++) attend_one(a, i, h, a.scratch, dot);
 }
 
 }  // namespace rooflm

@@ -35,4 +35,10 @@ void attention(const AttentionArgs& a, ThreadPool& pool);
 // Single-threaded scalar oracle with the same semantics.
 void attention_ref(const AttentionArgs& a);
 
+// The AVX-512 kernel for one (node, head): scores 16 keys at a time (products summed by a
+// transpose-reduction), vector exp, weighted sum of V in registers. For head_dim a multiple
+// of 16 up to 256; attention() uses it where the CPU has AVX-512.
+bool attention_avx512_supports(int head_dim);
+void attend_one_avx512(const AttentionArgs& a, int node, int head, float* scores);
+
 }  // namespace rooflm

@@ -13,6 +13,7 @@
 
 #include "kernels/quant.h"
 #include "kernels/quant_simd512.h"
+#include "kernels/vec512.h"
 
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx512bf16,fma,f16c,avx2")
@@ -118,28 +119,9 @@ void qgemm_avx512(const QJob& j, int64_t g0, int64_t g1) {
 
 namespace {
 
-// r[i] = op-reduction over the 16 lanes of v[i], for 16 vectors, as one vector: a transpose-
-// reduce butterfly (45 shuffles/ops for 16 reductions instead of 16 x 8).
-template <class Op>
-inline __m512 reduce16(__m512 v[16], Op op) {
-  __m512 w[8], x[4], y[2];
-  for (int i = 0; i < 8; i++)  // [a0 a1 b0 b1] op [a2 a3 b2 b3] (128-bit lanes)
-    w[i] = op(_mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], 0x44), _mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], 0xEE));
-  for (int i = 0; i < 4; i++)  // [a0 a2 b0 b2] op [a1 a3 b1 b3]
-    x[i] = op(_mm512_shuffle_f32x4(w[2 * i], w[2 * i + 1], 0x88), _mm512_shuffle_f32x4(w[2 * i], w[2 * i + 1], 0xDD));
-  for (int i = 0; i < 2; i++)  // within 128-bit lanes: [a0 a1 b0 b1] op [a2 a3 b2 b3]
-    y[i] = op(_mm512_shuffle_ps(x[2 * i], x[2 * i + 1], 0x44), _mm512_shuffle_ps(x[2 * i], x[2 * i + 1], 0xEE));
-  const __m512 z = op(_mm512_shuffle_ps(y[0], y[1], 0x88), _mm512_shuffle_ps(y[0], y[1], 0xDD));
-  // lane 4c + e of z holds vector index: c-th 128-bit chunk of x -> v[4 (x idx) + c], then
-  // y/z interleave: e = 0: x[0] (v 0..3 -> 4*0+c), e = 1: x[1], e = 2: x[2], e = 3: x[3]
-  const __m512i idx = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-  return _mm512_permutexvar_ps(idx, z);
-}
-
-inline __m512 vmax(__m512 a, __m512 b) { return _mm512_max_ps(a, b); }
-inline __m512 vaddi(__m512 a, __m512 b) {
-  return _mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(a), _mm512_castps_si512(b)));
-}
+using vec512::reduce16;
+using vec512::vaddi;
+using vec512::vmax;
 
 // n <= 16 blocks of 32 values at once (any tokens: block i reads xb[i], writes qb[i], bb[i]).
 inline void quantize_block16(const QuantFormat& f, const float* const* xb, int8_t* const* qb, ActBlock* const* bb,

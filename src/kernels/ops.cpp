@@ -1,32 +1,30 @@
 #include "kernels/ops.h"
 
-#include <algorithm>
 #include <cmath>
+
+#include "kernels/matmul.h"
 
 namespace rooflm {
 
-void rmsnorm(float* y, const float* x, const float* w, int64_t n, float eps) {
-  double ss = 0.0;
-  for (int64_t i = 0; i < n; i++) ss += (double)x[i] * x[i];
-  const float r = 1.0f / std::sqrt((float)(ss / (double)n) + eps);
-  if (w) {
-    for (int64_t i = 0; i < n; i++) y[i] = x[i] * r * w[i];
-  } else {
-    for (int64_t i = 0; i < n; i++) y[i] = x[i] * r;
-  }
-}
+namespace {
+// Chosen once: the AVX-512 versions where the CPU has them (same test as the matmul path).
+const bool kAvx512 = kernel_path_supported(KernelPath::AVX512);
+}  // namespace
 
-void layernorm(float* y, const float* x, const float* w, const float* b, int64_t n, float eps) {
-  double mean = 0.0;
-  for (int64_t i = 0; i < n; i++) mean += x[i];
-  mean /= (double)n;
-  double var = 0.0;
-  for (int64_t i = 0; i < n; i++) var += ((double)x[i] - mean) * ((double)x[i] - mean);
-  var /= (double)n;
-  const float r = 1.0f / std::sqrt((float)var + eps);
-  const float m = (float)mean;
-  for (int64_t i = 0; i < n; i++) y[i] = (x[i] - m) * r * (w ? w[i] : 1.0f) + (b ? b[i] : 0.0f);
+void rmsnorm(float* y, const float* x, const float* w, int64_t n, float eps) {
+  kAvx512 ? ops_avx512::rmsnorm(y, x, w, n, eps) : ops_ref::rmsnorm(y, x, w, n, eps);
 }
+void layernorm(float* y, const float* x, const float* w, const float* b, int64_t n, float eps) {
+  kAvx512 ? ops_avx512::layernorm(y, x, w, b, n, eps) : ops_ref::layernorm(y, x, w, b, n, eps);
+}
+void silu_mul(float* gate, const float* up, int64_t n) {
+  kAvx512 ? ops_avx512::silu_mul(gate, up, n) : ops_ref::silu_mul(gate, up, n);
+}
+void gelu_mul(float* gate, const float* up, int64_t n) {
+  kAvx512 ? ops_avx512::gelu_mul(gate, up, n) : ops_ref::gelu_mul(gate, up, n);
+}
+void gelu(float* x, int64_t n) { kAvx512 ? ops_avx512::gelu(x, n) : ops_ref::gelu(x, n); }
+void softmax(float* x, int64_t n) { kAvx512 ? ops_avx512::softmax(x, n) : ops_ref::softmax(x, n); }
 
 void rope_table(float* cos_out, float* sin_out, int64_t rot_dim, int64_t pos, float theta) {
   for (int64_t i = 0; i < rot_dim / 2; i++) {
@@ -48,45 +46,12 @@ void rope(float* x, int64_t rot_dim, const float* cos_t, const float* sin_t, boo
   }
 }
 
-void silu_mul(float* gate, const float* up, int64_t n) {
-  for (int64_t i = 0; i < n; i++) {
-    const float g = gate[i];
-    gate[i] = g / (1.0f + std::exp(-g)) * up[i];
-  }
-}
-
-static inline float gelu_tanh(float x) {
-  const float k = 0.7978845608028654f;  // sqrt(2/pi)
-  return 0.5f * x * (1.0f + std::tanh(k * (x + 0.044715f * x * x * x)));
-}
-
-void gelu_mul(float* gate, const float* up, int64_t n) {
-  for (int64_t i = 0; i < n; i++) gate[i] = gelu_tanh(gate[i]) * up[i];
-}
-
-void gelu(float* x, int64_t n) {
-  for (int64_t i = 0; i < n; i++) x[i] = gelu_tanh(x[i]);
-}
-
 void add(float* y, const float* x, int64_t n) {
   for (int64_t i = 0; i < n; i++) y[i] += x[i];
 }
 
 void scale(float* y, float s, int64_t n) {
   for (int64_t i = 0; i < n; i++) y[i] *= s;
-}
-
-void softmax(float* x, int64_t n) {
-  if (n <= 0) return;
-  float mx = x[0];
-  for (int64_t i = 1; i < n; i++) mx = std::max(mx, x[i]);
-  double sum = 0.0;
-  for (int64_t i = 0; i < n; i++) {
-    x[i] = std::exp(x[i] - mx);
-    sum += x[i];
-  }
-  const float inv = (float)(1.0 / sum);
-  for (int64_t i = 0; i < n; i++) x[i] *= inv;
 }
 
 }  // namespace rooflm

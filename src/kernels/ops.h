@@ -1,6 +1,10 @@
 // Element-wise and row-wise ops of the forward pass. They touch activations only (a few KB
-// per token), so plain loops that the compiler vectorizes are enough; the weight-streaming
-// kernels (matmul) are where decode time goes.
+// per token), but with a batch of 64 tree nodes a scalar exp per SwiGLU element costs more
+// than the weights' arithmetic, so the transcendental and reducing ops have AVX-512 versions
+// chosen at run time, with the scalar versions in ops_ref as their test oracles.
+//
+// Every op is computed row by row with the same instruction sequence whatever the batch size
+// or thread count, so a row of a 64-node tree batch equals the same row decoded alone.
 #pragma once
 #include <cstdint>
 
@@ -25,5 +29,27 @@ void gelu(float* x, int64_t n);                                // tanh approxima
 void add(float* y, const float* x, int64_t n);                 // y += x
 void scale(float* y, float s, int64_t n);
 void softmax(float* x, int64_t n);                             // in place, numerically stable
+
+// Scalar references (libm exp/tanh, double accumulation): the oracles of the tests.
+namespace ops_ref {
+void rmsnorm(float* y, const float* x, const float* w, int64_t n, float eps);
+void layernorm(float* y, const float* x, const float* w, const float* b, int64_t n, float eps);
+void silu_mul(float* gate, const float* up, int64_t n);
+void gelu_mul(float* gate, const float* up, int64_t n);
+void gelu(float* x, int64_t n);
+void softmax(float* x, int64_t n);
+void exp(float* x, int64_t n);  // x = e^x element-wise (exposes the vector exp to the tests)
+}  // namespace ops_ref
+
+// AVX-512 versions (call only where kernel_path_supported(KernelPath::AVX512)).
+namespace ops_avx512 {
+void rmsnorm(float* y, const float* x, const float* w, int64_t n, float eps);
+void layernorm(float* y, const float* x, const float* w, const float* b, int64_t n, float eps);
+void silu_mul(float* gate, const float* up, int64_t n);
+void gelu_mul(float* gate, const float* up, int64_t n);
+void gelu(float* x, int64_t n);
+void softmax(float* x, int64_t n);
+void exp(float* x, int64_t n);
+}  // namespace ops_avx512
 
 }  // namespace rooflm

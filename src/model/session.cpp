@@ -48,9 +48,20 @@ inline void linear(OpClass op, const WeightMatrix& w, const float* x, int n, flo
         [&] { matmul(w, x, n, y, pool); });
 }
 
-inline void add_bias(float* y, const float* b, int n, int64_t dim) {
-  if (!b) return;
-  for (int i = 0; i < n; i++) add(y + (int64_t)i * dim, b, dim);
+// Runs fn(i) for every batch row i, split across the pool for batches of several rows. Each
+// row is computed by the same code either way, so results do not depend on the batch size
+// or the thread count (a tree row equals the same token decoded alone).
+template <typename F>
+inline void each_row(ThreadPool& pool, int n, const F& fn) {
+  constexpr int kMinParallelRows = 4;
+  if (n < kMinParallelRows || pool.size() == 1) {
+    for (int i = 0; i < n; i++) fn(i);
+    return;
+  }
+  // captures one reference: fits std::function's small buffer, so no allocation
+  pool.parallel_for(n, [&fn](int64_t b, int64_t e, int) {
+    for (int64_t i = b; i < e; i++) fn((int)i);
+  });
 }
 
 }  // namespace
@@ -100,7 +111,7 @@ Session::Session(const Model& model, const SessionOptions& opts, ThreadPool& poo
   att_scratch_.resize((size_t)(pool.size() * (n_ctx_ + B)));
   last_tokens_.resize((size_t)B);
   tokens_.reserve((size_t)n_ctx_);
-  row_tmp_.resize((size_t)d);
+  row_tmp_.resize((size_t)(B * d));
 }
 
 size_t Session::buffer_bytes() const {
@@ -141,35 +152,34 @@ const float* Session::forward(const int32_t* tokens, const int32_t* parents, int
 
   const int64_t d = c.n_embd;
   timed(OpClass::other, 0, (double)n * d * 4, [&] {
-    for (int i = 0; i < n; i++) {
+    each_row(pool_, n, [&](int i) {
       float* xi = x_.data() + i * d;
       dequantize_row(w.tok_embd.type, w.tok_embd.data + (size_t)tokens[i] * w.tok_embd.row_stride, xi, d);
       if (c.embed_scale != 1.0f) scale(xi, c.embed_scale, d);
       if (c.learned_pos) {
-        dequantize_row(w.pos_embd.type, w.pos_embd.data + (size_t)positions_[i] * w.pos_embd.row_stride, row_tmp_.data(), d);
-        add(xi, row_tmp_.data(), d);
+        float* tmp = row_tmp_.data() + (int64_t)i * d;
+        dequantize_row(w.pos_embd.type, w.pos_embd.data + (size_t)positions_[i] * w.pos_embd.row_stride, tmp, d);
+        add(xi, tmp, d);
       }
-    }
-    if (c.rope != RopeKind::None) {
-      const int64_t half = c.rope_dim / 2;
-      for (int i = 0; i < n; i++) {
+      if (c.rope != RopeKind::None) {
+        const int64_t half = c.rope_dim / 2;
         rope_table(&rope_cos_[i * half], &rope_sin_[i * half], c.rope_dim, positions_[i], c.rope_theta);
         if (c.rope_theta_local > 0)
           rope_table(&rope_cos_local_[i * half], &rope_sin_local_[i * half], c.rope_dim, positions_[i], c.rope_theta_local);
       }
-    }
+    });
   });
 
   for (int64_t il = 0; il < c.n_layer; il++) layer(il, n);
 
   const int first = all_logits ? 0 : n - 1;
   const int rows = n - first;
-  for (int r = first; r < n; r++) {
-    float* y = xn_.data() + (r - first) * d;
-    const float* x = x_.data() + r * d;
+  each_row(pool_, rows, [&](int i) {
+    float* y = xn_.data() + (int64_t)i * d;
+    const float* x = x_.data() + (int64_t)(first + i) * d;
     if (c.norm == NormKind::RMS) rmsnorm(y, x, w.out_norm, d, c.norm_eps);
     else layernorm(y, x, w.out_norm, w.out_norm_b, d, c.norm_eps);
-  }
+  });
   linear(OpClass::lm_head, w.output, xn_.data(), rows, logits_.data(), pool_);
   last_n_ = n;
   return logits_.data();
@@ -180,54 +190,60 @@ void Session::layer(int64_t il, int n) {
   const LayerWeights& L = model_.weights().layers[(size_t)il];
   const int64_t d = c.n_embd, qd = c.q_dim(), kvd = kv_dim_, hd = c.head_dim;
   const bool rms = c.norm == NormKind::RMS;
-  auto norm_rows = [&](float* out, const float* in, const float* wn, const float* bn) {
-    for (int i = 0; i < n; i++) {
-      if (rms) rmsnorm(out + i * d, in + i * d, wn, d, c.norm_eps);
-      else layernorm(out + i * d, in + i * d, wn, bn, d, c.norm_eps);
-    }
+  auto norm_row = [&](int i, float* out, const float* in, const float* wn, const float* bn) {
+    if (rms) rmsnorm(out + i * d, in + i * d, wn, d, c.norm_eps);
+    else layernorm(out + i * d, in + i * d, wn, bn, d, c.norm_eps);
+  };
+  auto add_bias = [](float* y, const float* b, int64_t dim) {
+    if (b) add(y, b, dim);
   };
 
   // Attention block.
-  timed(OpClass::other, 8.0 * n * d, 8.0 * n * d, [&] { norm_rows(xn_.data(), x_.data(), L.attn_norm, L.attn_norm_b); });
+  timed(OpClass::other, 8.0 * n * d, 8.0 * n * d, [&] {
+    each_row(pool_, n, [&](int i) { norm_row(i, xn_.data(), x_.data(), L.attn_norm, L.attn_norm_b); });
+  });
   if (L.wqkv.data) {
-    const int64_t w3 = qd + 2 * kvd;
     linear(OpClass::qkv, L.wqkv, xn_.data(), n, qkv_.data(), pool_);
-    add_bias(qkv_.data(), L.bqkv, n, w3);
-    for (int i = 0; i < n; i++) {
-      const float* src = qkv_.data() + i * w3;
-      std::memcpy(q_.data() + i * qd, src, sizeof(float) * qd);
-      std::memcpy(k_.data() + i * kvd, src + qd, sizeof(float) * kvd);
-      std::memcpy(v_.data() + i * kvd, src + qd + kvd, sizeof(float) * kvd);
-    }
   } else {
     linear(OpClass::qkv, L.wq, xn_.data(), n, q_.data(), pool_);
     linear(OpClass::qkv, L.wk, xn_.data(), n, k_.data(), pool_);
     linear(OpClass::qkv, L.wv, xn_.data(), n, v_.data(), pool_);
-    add_bias(q_.data(), L.bq, n, qd);
-    add_bias(k_.data(), L.bk, n, kvd);
-    add_bias(v_.data(), L.bv, n, kvd);
   }
 
   const bool sliding = c.layer_is_sliding(il);
   timed(OpClass::other, 6.0 * n * (qd + kvd), 8.0 * n * (qd + 2 * kvd), [&] {
-    if (c.qk_norm) {
-      for (int64_t h = 0; h < n * c.n_head; h++) rmsnorm(q_.data() + h * hd, q_.data() + h * hd, L.q_norm, hd, c.norm_eps);
-      for (int64_t h = 0; h < n * c.n_head_kv; h++) rmsnorm(k_.data() + h * hd, k_.data() + h * hd, L.k_norm, hd, c.norm_eps);
-    }
-    if (c.rope != RopeKind::None) {
-      const bool adjacent = c.rope == RopeKind::Adjacent;
-      const int64_t half = c.rope_dim / 2;
-      const float* cs = (sliding && !rope_cos_local_.empty()) ? rope_cos_local_.data() : rope_cos_.data();
-      const float* sn = (sliding && !rope_sin_local_.empty()) ? rope_sin_local_.data() : rope_sin_.data();
-      for (int i = 0; i < n; i++) {
-        for (int64_t h = 0; h < c.n_head; h++) rope(q_.data() + i * qd + h * hd, c.rope_dim, cs + i * half, sn + i * half, adjacent);
-        for (int64_t h = 0; h < c.n_head_kv; h++) rope(k_.data() + i * kvd + h * hd, c.rope_dim, cs + i * half, sn + i * half, adjacent);
+    const bool adjacent = c.rope == RopeKind::Adjacent;
+    const int64_t half = c.rope_dim / 2;
+    const float* cs = (sliding && !rope_cos_local_.empty()) ? rope_cos_local_.data() : rope_cos_.data();
+    const float* sn = (sliding && !rope_sin_local_.empty()) ? rope_sin_local_.data() : rope_sin_.data();
+    each_row(pool_, n, [&](int i) {
+      float* q = q_.data() + i * qd;
+      float* k = k_.data() + i * kvd;
+      float* v = v_.data() + i * kvd;
+      if (L.wqkv.data) {  // split the fused projection
+        const float* src = qkv_.data() + i * (qd + 2 * kvd);
+        std::memcpy(q, src, sizeof(float) * qd);
+        std::memcpy(k, src + qd, sizeof(float) * kvd);
+        std::memcpy(v, src + qd + kvd, sizeof(float) * kvd);
+        add_bias(q, L.bqkv, qd);
+        add_bias(k, L.bqkv ? L.bqkv + qd : nullptr, kvd);
+        add_bias(v, L.bqkv ? L.bqkv + qd + kvd : nullptr, kvd);
+      } else {
+        add_bias(q, L.bq, qd);
+        add_bias(k, L.bk, kvd);
+        add_bias(v, L.bv, kvd);
       }
-    }
-    for (int i = 0; i < n; i++) {
-      std::memcpy(k_row(il, n_past_ + i), k_.data() + i * kvd, sizeof(float) * kvd);
-      std::memcpy(v_row(il, n_past_ + i), v_.data() + i * kvd, sizeof(float) * kvd);
-    }
+      if (c.qk_norm) {
+        for (int64_t h = 0; h < c.n_head; h++) rmsnorm(q + h * hd, q + h * hd, L.q_norm, hd, c.norm_eps);
+        for (int64_t h = 0; h < c.n_head_kv; h++) rmsnorm(k + h * hd, k + h * hd, L.k_norm, hd, c.norm_eps);
+      }
+      if (c.rope != RopeKind::None) {
+        for (int64_t h = 0; h < c.n_head; h++) rope(q + h * hd, c.rope_dim, cs + i * half, sn + i * half, adjacent);
+        for (int64_t h = 0; h < c.n_head_kv; h++) rope(k + h * hd, c.rope_dim, cs + i * half, sn + i * half, adjacent);
+      }
+      std::memcpy(k_row(il, n_past_ + i), k, sizeof(float) * kvd);
+      std::memcpy(v_row(il, n_past_ + i), v, sizeof(float) * kvd);
+    });
   });
 
   AttentionArgs a;
@@ -261,11 +277,13 @@ void Session::layer(int64_t il, int n) {
 
   linear(OpClass::o, L.wo, att_.data(), n, proj_.data(), pool_);
   timed(OpClass::other, 10.0 * n * d, 12.0 * n * d, [&] {
-    add_bias(proj_.data(), L.bo, n, d);
-    if (L.post_attn_norm)
-      for (int i = 0; i < n; i++) rmsnorm(proj_.data() + i * d, proj_.data() + i * d, L.post_attn_norm, d, c.norm_eps);
-    add(x_.data(), proj_.data(), (int64_t)n * d);
-    norm_rows(xn_.data(), x_.data(), L.ffn_norm, L.ffn_norm_b);
+    each_row(pool_, n, [&](int i) {
+      float* p = proj_.data() + i * d;
+      add_bias(p, L.bo, d);
+      if (L.post_attn_norm) rmsnorm(p, p, L.post_attn_norm, d, c.norm_eps);
+      add(x_.data() + i * d, p, d);
+      norm_row(i, xn_.data(), x_.data(), L.ffn_norm, L.ffn_norm_b);
+    });
   });
 
   // Feed-forward block.
@@ -273,23 +291,29 @@ void Session::layer(int64_t il, int n) {
   if (c.ffn == FFNKind::GELU) {
     linear(OpClass::up_gate_down, L.w_up, xn_.data(), n, ff_a_.data(), pool_);
     timed(OpClass::other, 10.0 * n * ff, 8.0 * n * ff, [&] {
-      add_bias(ff_a_.data(), L.b_up, n, ff);
-      gelu(ff_a_.data(), (int64_t)n * ff);
+      each_row(pool_, n, [&](int i) {
+        add_bias(ff_a_.data() + i * ff, L.b_up, ff);
+        gelu(ff_a_.data() + i * ff, ff);
+      });
     });
   } else {
     linear(OpClass::up_gate_down, L.w_gate, xn_.data(), n, ff_a_.data(), pool_);
     linear(OpClass::up_gate_down, L.w_up, xn_.data(), n, ff_b_.data(), pool_);
     timed(OpClass::other, 10.0 * n * ff, 12.0 * n * ff, [&] {
-      if (c.ffn == FFNKind::SwiGLU) silu_mul(ff_a_.data(), ff_b_.data(), (int64_t)n * ff);
-      else gelu_mul(ff_a_.data(), ff_b_.data(), (int64_t)n * ff);
+      each_row(pool_, n, [&](int i) {
+        if (c.ffn == FFNKind::SwiGLU) silu_mul(ff_a_.data() + i * ff, ff_b_.data() + i * ff, ff);
+        else gelu_mul(ff_a_.data() + i * ff, ff_b_.data() + i * ff, ff);
+      });
     });
   }
   linear(OpClass::up_gate_down, L.w_down, ff_a_.data(), n, proj_.data(), pool_);
   timed(OpClass::other, 6.0 * n * d, 12.0 * n * d, [&] {
-    add_bias(proj_.data(), L.b_down, n, d);
-    if (L.post_ffn_norm)
-      for (int i = 0; i < n; i++) rmsnorm(proj_.data() + i * d, proj_.data() + i * d, L.post_ffn_norm, d, c.norm_eps);
-    add(x_.data(), proj_.data(), (int64_t)n * d);
+    each_row(pool_, n, [&](int i) {
+      float* p = proj_.data() + i * d;
+      add_bias(p, L.b_down, d);
+      if (L.post_ffn_norm) rmsnorm(p, p, L.post_ffn_norm, d, c.norm_eps);
+      add(x_.data() + i * d, p, d);
+    });
   });
 }
 
