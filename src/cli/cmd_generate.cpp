@@ -9,10 +9,10 @@
 #include "cli/util.h"
 #include "core/error.h"
 #include "decode/generate.h"
+#include "decode/run.h"
 #include "decode/spec/spec_config.h"
 #include "decode/spec/speculative.h"
 #include "model/model.h"
-#include "model/session.h"
 #include "roofline/profiler.h"
 #include "roofline/util.h"
 
@@ -47,33 +47,11 @@ void run_generate(const GenerateOptions& o) {
 
   std::unique_ptr<Model> model = Model::load(o.model);
   const Tokenizer& tok = model->tokenizer();
-  std::vector<int32_t> prompt;
-  if (o.chat) {
-    std::vector<ChatMessage> msgs;
-    if (!o.system.empty()) msgs.push_back({"system", o.system});
-    msgs.push_back({"user", text});
-    prompt = tok.encode(tok.apply_chat_template(msgs, true), false, true);  // templates write BOS
-  } else {
-    prompt = tok.encode(text, true, false);
-  }
+  const std::vector<int32_t> prompt = encode_prompt(tok, text, o.chat, o.system);
   if (prompt.empty()) fail("-p/-f: the prompt encodes to no tokens");
-
   const ModelConfig& cfg = model->config();
-  const int64_t need = (int64_t)prompt.size() + o.n_predict;
-  if ((int64_t)prompt.size() > cfg.n_ctx_train)
-    fail("prompt of ", prompt.size(), " tokens is longer than the model's context of ", cfg.n_ctx_train, " tokens");
-  if (need > cfg.n_ctx_train)
-    fail("-n ", o.n_predict, ": prompt (", prompt.size(), " tokens) + ", o.n_predict,
-         " new tokens exceed the model's context of ", cfg.n_ctx_train, " tokens");
-  SessionOptions so;
-  so.n_ctx = o.n_ctx > 0 ? o.n_ctx : std::min<int64_t>(cfg.n_ctx_train, (need + 255) / 256 * 256);
-  if (so.n_ctx < need)
-    fail("-c ", o.n_ctx, ": prompt (", prompt.size(), " tokens) + -n ", o.n_predict, " need a context of ", need);
+  const int64_t n_ctx = context_for(cfg, (int64_t)prompt.size(), o.n_predict, o.n_ctx);
   ThreadPool pool(threads);
-  spec::SpecSetup setup = spec::make_spec(sc, *model, o.sampling, so.n_ctx, pool);
-  so.max_logits = setup.max_logits;
-  Session session(*model, so, pool);
-  Sampler sampler(o.sampling, cfg.n_vocab);
 
   if (!o.profile.empty()) {
     prof::reset();
@@ -86,11 +64,11 @@ void run_generate(const GenerateOptions& o) {
     std::fwrite(s.data(), 1, s.size(), stdout);
     std::fflush(stdout);
   };
-  spec::SpecStats st;
-  GenerateResult r = setup.drafter ? spec::generate_speculative(session, sampler, *setup.drafter, setup.limits, prompt,
-                                                                o.n_predict, on_token, &st)
-                                   : generate_autoregressive(session, sampler, prompt, o.n_predict, on_token);
+  const GenerationRun run = run_generation(*model, pool, prompt, o.n_predict, n_ctx, o.sampling, sc, on_token);
   prof::enable(false);
+  const GenerateResult& r = run.result;
+  const spec::SpecStats& st = run.stats;
+  const bool speculative = !run.drafter.empty();
 
   const std::string out_text = tok.decode(r.tokens);
   const double tok_s = r.decode_ms > 0 ? (double)r.tokens.size() / (r.decode_ms / 1000.0) : 0.0;
@@ -112,9 +90,9 @@ void run_generate(const GenerateOptions& o) {
        << ", \"target_steps\": " << r.target_steps;
     const double per_step = r.target_steps ? (double)r.tokens.size() / (double)r.target_steps : 0.0;
     js << ", \"accepted_per_step\": " << per_step;
-    if (setup.drafter) {
-      js << ", \"drafter\": " << json_string(setup.drafter->name()) << ", \"draft_len\": " << setup.limits.depth
-         << ", \"tree_size\": " << setup.limits.size << ", \"tree_width\": " << sc.tree_width
+    if (speculative) {
+      js << ", \"drafter\": " << json_string(run.drafter) << ", \"draft_len\": " << run.limits.depth
+         << ", \"tree_size\": " << run.limits.size << ", \"tree_width\": " << sc.tree_width
          << ", \"tree_shape\": " << json_string(sc.mode == spec::SpecMode::Chain ? "chain" : sc.tree_shape)
          << ", \"tree_adapt\": " << (sc.adaptive ? "true" : "false")
          << ", \"mean_tree_nodes\": " << (st.target_steps ? (double)st.tree_nodes / st.target_steps : 0.0)
@@ -136,8 +114,8 @@ void run_generate(const GenerateOptions& o) {
       if (!sc.draft_path.empty()) js << ", \"draft_model\": " << json_string(sc.draft_path);
     }
     js << ", \"threads\": " << threads
-       << ", \"load_ms\": " << model->load_ms() << ", \"n_ctx\": " << session.n_ctx()
-       << ", \"kv_cache_mb\": " << session.kv_bytes() / 1048576.0
+       << ", \"load_ms\": " << model->load_ms() << ", \"n_ctx\": " << run.n_ctx
+       << ", \"kv_cache_mb\": " << run.kv_bytes / 1048576.0
        << ", \"peak_rss_mb\": " << peak_rss_mb() << ", \"model\": " << json_string(o.model) << "}\n";
     std::fputs(js.str().c_str(), stdout);
   } else {
@@ -150,9 +128,9 @@ void run_generate(const GenerateOptions& o) {
                  "(%.1f tok/s) | stop: %s | threads %d | load %.0f ms | peak RSS %.0f MB\n",
                  (long long)r.n_prompt, r.prefill_ms, prefill_tok_s, r.tokens.size(), r.decode_ms, tok_s,
                  r.stop_reason.c_str(), threads, model->load_ms(), peak_rss_mb());
-    if (setup.drafter)
+    if (speculative)
       std::fprintf(stderr, "[rooflm] spec %s (%s) | %lld target steps, %.2f tokens/step | draft %.0f%% verify %.0f%%\n",
-                   spec::spec_mode_name(sc.mode), setup.drafter->name().c_str(), (long long)r.target_steps,
+                   spec::spec_mode_name(sc.mode), run.drafter.c_str(), (long long)r.target_steps,
                    r.target_steps ? (double)r.tokens.size() / (double)r.target_steps : 0.0,
                    r.decode_ms > 0 ? 100 * st.draft_ms / r.decode_ms : 0.0,
                    r.decode_ms > 0 ? 100 * st.verify_ms / r.decode_ms : 0.0);

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/util.h"
 #include "core/error.h"
 #include "roofline/probe.h"
 #include "roofline/report.h"
@@ -20,18 +21,6 @@ struct RooflineArgs {
   bool list = false;
   std::string accept = "1";
 };
-
-// Fails before any work when an output could not be written (missing directory, a directory
-// given as the file), so a bad flag never leaves some outputs written and others not.
-void check_output(const std::string& path, const char* what) {
-  if (path.empty()) return;
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::path p(path);
-  if (fs::is_directory(p, ec)) fail(what, " '", path, "': is a directory, expected an output file path");
-  fs::path dir = p.parent_path();
-  if (!dir.empty() && !fs::is_directory(dir, ec)) fail(what, " '", path, "': directory '", dir.string(), "' does not exist");
-}
 
 void print_presets() {
   std::cout << "hardware presets:\n";

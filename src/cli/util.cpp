@@ -2,7 +2,11 @@
 
 #include <sys/resource.h>
 
+#include <filesystem>
+
 #include <nlohmann/json.hpp>
+
+#include "core/error.h"
 
 namespace rooflm::cli {
 
@@ -14,6 +18,16 @@ double peak_rss_mb() {
 
 std::string json_string(const std::string& s) {
   return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void check_output(const std::string& path, const char* what) {
+  if (path.empty()) return;
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path p(path);
+  if (fs::is_directory(p, ec)) fail(what, " '", path, "': is a directory, expected an output file path");
+  fs::path dir = p.parent_path();
+  if (!dir.empty() && !fs::is_directory(dir, ec)) fail(what, " '", path, "': directory '", dir.string(), "' does not exist");
 }
 
 }  // namespace rooflm::cli

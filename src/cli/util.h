@@ -8,5 +8,9 @@ namespace rooflm::cli {
 double peak_rss_mb();
 // JSON string literal of arbitrary bytes (invalid UTF-8 becomes U+FFFD).
 std::string json_string(const std::string& s);
+// Fails before any work when an output could not be written (missing directory, a directory
+// given as the file), so a bad flag never leaves some outputs written and others not.
+// Does nothing for an empty path (output not requested).
+void check_output(const std::string& path, const char* what);
 
 }  // namespace rooflm::cli
