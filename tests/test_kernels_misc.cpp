@@ -156,6 +156,10 @@ TEST(Ops, VectorOpsMatchScalarReferenceOnAwkwardSizes) {
       ops_ref::softmax(g2.data(), n);
       close(g1, g2, 2e-6, "softmax");
       if (n > 3) EXPECT_EQ(g1[2], 0.0f);
+      std::vector<uint16_t> h1((size_t)n), h2((size_t)n);
+      ops_avx512::to_fp16(h1.data(), x.data(), n);
+      ops_ref::to_fp16(h2.data(), x.data(), n);
+      ASSERT_EQ(h1, h2) << "to_fp16 n=" << n;  // both round to nearest even: bit-identical
       // the output beyond n is never touched (masked tails)
       std::vector<float> guard((size_t)n + 16, 7.0f);
       std::copy(x.begin(), x.end(), guard.begin());
@@ -219,15 +223,25 @@ TEST(Attention, TreeMaskMatchesNaiveOnAwkwardShapes) {
       vis.insert(vis.end(), anc.begin(), anc.end());
     }
     vb.push_back((int32_t)vis.size());
-    for (int threads : {1, 2, 3}) {
+    // f16 cache: the same values rounded to halves (the naive oracle sees the rounded ones)
+    std::vector<uint16_t> K16(K.size()), V16(V.size());
+    std::vector<float> Kr(K.size()), Vr(V.size());
+    for (size_t e = 0; e < K.size(); e++) {
+      K16[e] = fp32_to_fp16(K[e]), V16[e] = fp32_to_fp16(V[e]);
+      Kr[e] = fp16_to_fp32(K16[e]), Vr[e] = fp16_to_fp32(V16[e]);
+    }
+    for (int threads : {1, 2, 3}) for (bool f16 : {false, true}) {
       ThreadPool pool(threads);
-      std::vector<float> out((size_t)(n * qd)), scratch((size_t)(threads * (rows + 1)));
+      std::vector<float> out((size_t)(n * qd)), scratch((size_t)(threads * (rows + 1 + s.hd)));
       AttentionArgs a;
-      a.q = q.data(); a.q_stride = qd; a.k_cache = K.data(); a.v_cache = V.data(); a.kv_stride = kvd;
+      a.q = q.data(); a.q_stride = qd; a.kv_stride = kvd;
+      a.k_cache = f16 ? (const void*)K16.data() : K.data();
+      a.v_cache = f16 ? (const void*)V16.data() : V.data();
+      a.kv_f16 = f16;
       a.n_head = s.n_head; a.n_head_kv = s.n_head_kv; a.head_dim = s.hd; a.n_past = s.n_past; a.n_tok = n;
       a.positions = pos.data(); a.visible = vis.data(); a.visible_begin = vb.data(); a.window = s.window;
       a.scale = 1.0f / std::sqrt((float)s.hd); a.out = out.data(); a.out_stride = qd;
-      a.scratch = scratch.data(); a.scratch_stride = rows + 1;
+      a.scratch = scratch.data(); a.scratch_stride = rows + 1 + s.hd;
       attention(a, pool);
       std::vector<float> out_ref((size_t)(n * qd));
       a.out = out_ref.data();
@@ -240,9 +254,9 @@ TEST(Attention, TreeMaskMatchesNaiveOnAwkwardShapes) {
         for (int j = i; j >= 0; j = s.parents[j])
           if (s.window == 0 || pos[i] - pos[j] < s.window) keys.push_back(s.n_past + j);
         for (int h = 0; h < s.n_head; h++) {
-          const auto want = naive(q, K, V, keys, h, h / (s.n_head / s.n_head_kv), s.hd, s.n_head, kvd, i, a.scale);
+          const auto want = naive(q, f16 ? Kr : K, f16 ? Vr : V, keys, h, h / (s.n_head / s.n_head_kv), s.hd, s.n_head, kvd, i, a.scale);
           for (int d = 0; d < s.hd; d++) {
-            ASSERT_NEAR(out[(size_t)(i * qd + h * s.hd + d)], want[(size_t)d], 2e-5) << "node " << i << " head " << h;
+            ASSERT_NEAR(out[(size_t)(i * qd + h * s.hd + d)], want[(size_t)d], 2e-5) << "node " << i << " head " << h << " f16 " << f16;
             ASSERT_NEAR(out_ref[(size_t)(i * qd + h * s.hd + d)], want[(size_t)d], 2e-5);
           }
         }

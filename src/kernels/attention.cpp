@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/fp16.h"
 #include "kernels/matmul.h"
 
 namespace rooflm {
@@ -19,9 +20,18 @@ inline void axpy(float* y, float alpha, const float* x, int n) {
   for (int i = 0; i < n; i++) y[i] += alpha * x[i];
 }
 
-// One (node, head) pair. `dot_fn` lets the reference use a plain scalar dot.
-template <typename DotFn>
-void attend_one(const AttentionArgs& a, int i, int h, float* scores, DotFn dot_fn) {
+// Cache row `row`, KV head `kvh` of K or V as floats: a pointer into an f32 cache, or the
+// f16 row converted into `buf` (head_dim floats).
+inline const float* kv_head(const AttentionArgs& a, const void* cache, int64_t row, int kvh, float* buf) {
+  const int64_t off = row * a.kv_stride + (int64_t)kvh * a.head_dim;
+  if (!a.kv_f16) return static_cast<const float*>(cache) + off;
+  const uint16_t* h = static_cast<const uint16_t*>(cache) + off;
+  for (int d = 0; d < a.head_dim; d++) buf[d] = fp16_to_fp32(h[d]);
+  return buf;
+}
+
+// One (node, head) pair, scalar. scores holds n_past + n_tok + head_dim floats.
+void attend_one(const AttentionArgs& a, int i, int h, float* scores) {
   const int group = a.n_head / a.n_head_kv;
   const int kvh = h / group;
   const float* q = a.q + (int64_t)i * a.q_stride + (int64_t)h * a.head_dim;
@@ -29,12 +39,13 @@ void attend_one(const AttentionArgs& a, int i, int h, float* scores, DotFn dot_f
   const int64_t lo = a.window > 0 ? std::max<int64_t>(0, pos - a.window + 1) : 0;
   const int32_t* vis = a.visible + a.visible_begin[i];
   const int n_vis = a.visible_begin[i + 1] - a.visible_begin[i];
+  float* buf = scores + a.n_past + a.n_tok;
 
   // Scores: committed rows [lo, n_past), then visible batch rows (window-checked).
   int64_t n = 0;
   float mx = -INFINITY;
   for (int64_t j = lo; j < a.n_past; j++) {
-    const float s = dot_fn(q, a.k_cache + j * a.kv_stride + (int64_t)kvh * a.head_dim, a.head_dim) * a.scale;
+    const float s = dot(q, kv_head(a, a.k_cache, j, kvh, buf), a.head_dim) * a.scale;
     scores[n++] = s;
     mx = std::max(mx, s);
   }
@@ -42,7 +53,7 @@ void attend_one(const AttentionArgs& a, int i, int h, float* scores, DotFn dot_f
     const int32_t b = vis[v];
     float s = -INFINITY;
     if (a.window <= 0 || pos - a.positions[b] < a.window)
-      s = dot_fn(q, a.k_cache + (a.n_past + b) * a.kv_stride + (int64_t)kvh * a.head_dim, a.head_dim) * a.scale;
+      s = dot(q, kv_head(a, a.k_cache, a.n_past + b, kvh, buf), a.head_dim) * a.scale;
     scores[n++] = s;
     mx = std::max(mx, s);
   }
@@ -56,10 +67,9 @@ void attend_one(const AttentionArgs& a, int i, int h, float* scores, DotFn dot_f
   float* out = a.out + (int64_t)i * a.out_stride + (int64_t)h * a.head_dim;
   std::fill(out, out + a.head_dim, 0.0f);
   n = 0;
-  for (int64_t j = lo; j < a.n_past; j++)
-    axpy(out, scores[n++] * inv, a.v_cache + j * a.kv_stride + (int64_t)kvh * a.head_dim, a.head_dim);
+  for (int64_t j = lo; j < a.n_past; j++) axpy(out, scores[n++] * inv, kv_head(a, a.v_cache, j, kvh, buf), a.head_dim);
   for (int v = 0; v < n_vis; v++)
-    axpy(out, scores[n++] * inv, a.v_cache + (a.n_past + vis[v]) * a.kv_stride + (int64_t)kvh * a.head_dim, a.head_dim);
+    axpy(out, scores[n++] * inv, kv_head(a, a.v_cache, a.n_past + vis[v], kvh, buf), a.head_dim);
 }
 
 }  // namespace
@@ -73,14 +83,14 @@ void attention(const AttentionArgs& a, ThreadPool& pool) {
     for (int64_t w = begin; w < end; w++) {
       const int i = (int)(w / a.n_head), h = (int)(w % a.n_head);
       if (fast) attend_one_avx512(a, i, h, scores);
-      else attend_one(a, i, h, scores, dot);
+      else attend_one(a, i, h, scores);
     }
   });
 }
 
 void attention_ref(const AttentionArgs& a) {
   for (int i = 0; i < a.n_tok; i++)
-    for (int h = 0; h < a.n_head; h++) attend_one(a, i, h, a.scratch, dot);
+    for (int h = 0; h < a.n_head; h++) attend_one(a, i, h, a.scratch);
 }
 
 }  // namespace rooflm

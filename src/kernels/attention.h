@@ -14,8 +14,9 @@ namespace rooflm {
 struct AttentionArgs {
   const float* q = nullptr;       // [n_tok][n_head * head_dim], already roped
   int64_t q_stride = 0;           // floats between tokens
-  const float* k_cache = nullptr; // [rows][n_head_kv * head_dim]
-  const float* v_cache = nullptr;
+  const void* k_cache = nullptr;  // [rows][n_head_kv * head_dim], f32 or f16 (kv_f16)
+  const void* v_cache = nullptr;
+  bool kv_f16 = false;
   int64_t kv_stride = 0;          // floats between cache rows
   int n_head = 0, n_head_kv = 0, head_dim = 0;
   int64_t n_past = 0;             // committed rows; committed row j has position j
@@ -28,7 +29,7 @@ struct AttentionArgs {
   float* out = nullptr;           // [n_tok][n_head * head_dim]
   int64_t out_stride = 0;
   float* scratch = nullptr;       // per-thread score rows
-  int64_t scratch_stride = 0;     // >= n_past + n_tok
+  int64_t scratch_stride = 0;     // >= n_past + n_tok + head_dim
 };
 
 void attention(const AttentionArgs& a, ThreadPool& pool);

@@ -10,14 +10,23 @@
 #include "kernels/vec512.h"
 
 #pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,fma")
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c")
 
 namespace rooflm {
 
 namespace {
 
-// D = head_dim / 16 vectors per head.
-template <int D>
+// 16 values of a cache row at p (f32 or f16).
+template <bool F16>
+inline __m512 load16(const void* p, int64_t off) {
+  if constexpr (F16)
+    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(static_cast<const uint16_t*>(p) + off)));
+  else
+    return _mm512_loadu_ps(static_cast<const float*>(p) + off);
+}
+
+// D = head_dim / 16 vectors per head; F16: the cache holds halves.
+template <int D, bool F16>
 void attend(const AttentionArgs& a, int i, int h, float* scores) {
   const int kvh = h / (a.n_head / a.n_head_kv);
   const float* q = a.q + (int64_t)i * a.q_stride + (int64_t)h * a.head_dim;
@@ -43,9 +52,9 @@ void attend(const AttentionArgs& a, int i, int h, float* scores) {
         prod[j] = _mm512_setzero_ps();
         continue;
       }
-      const float* k = a.k_cache + row(j0 + j) * a.kv_stride + head_off;
-      __m512 acc = _mm512_mul_ps(qv[0], _mm512_loadu_ps(k));
-      for (int d = 1; d < D; d++) acc = _mm512_fmadd_ps(qv[d], _mm512_loadu_ps(k + 16 * d), acc);
+      const int64_t k = row(j0 + j) * a.kv_stride + head_off;
+      __m512 acc = _mm512_mul_ps(qv[0], load16<F16>(a.k_cache, k));
+      for (int d = 1; d < D; d++) acc = _mm512_fmadd_ps(qv[d], load16<F16>(a.k_cache, k + 16 * d), acc);
       prod[j] = acc;
     }
     __m512 s = _mm512_mul_ps(vec512::reduce16(prod, vec512::vadd), vscale);
@@ -72,8 +81,8 @@ void attend(const AttentionArgs& a, int i, int h, float* scores) {
   for (int d = 0; d < D; d++) acc[d] = _mm512_setzero_ps();
   for (int64_t j = 0; j < n; j++) {
     const __m512 p = _mm512_set1_ps(scores[j]);
-    const float* v = a.v_cache + row(j) * a.kv_stride + head_off;
-    for (int d = 0; d < D; d++) acc[d] = _mm512_fmadd_ps(p, _mm512_loadu_ps(v + 16 * d), acc[d]);
+    const int64_t v = row(j) * a.kv_stride + head_off;
+    for (int d = 0; d < D; d++) acc[d] = _mm512_fmadd_ps(p, load16<F16>(a.v_cache, v + 16 * d), acc[d]);
   }
   float* out = a.out + (int64_t)i * a.out_stride + (int64_t)h * a.head_dim;
   for (int d = 0; d < D; d++) _mm512_storeu_ps(out + 16 * d, _mm512_mul_ps(acc[d], inv));
@@ -86,11 +95,12 @@ bool attention_avx512_supports(int head_dim) {
 }
 
 void attend_one_avx512(const AttentionArgs& a, int node, int head, float* scores) {
+  const bool h = a.kv_f16;
   switch (a.head_dim) {
-    case 32: return attend<2>(a, node, head, scores);
-    case 64: return attend<4>(a, node, head, scores);
-    case 128: return attend<8>(a, node, head, scores);
-    default: return attend<16>(a, node, head, scores);
+    case 32: return h ? attend<2, true>(a, node, head, scores) : attend<2, false>(a, node, head, scores);
+    case 64: return h ? attend<4, true>(a, node, head, scores) : attend<4, false>(a, node, head, scores);
+    case 128: return h ? attend<8, true>(a, node, head, scores) : attend<8, false>(a, node, head, scores);
+    default: return h ? attend<16, true>(a, node, head, scores) : attend<16, false>(a, node, head, scores);
   }
 }
 

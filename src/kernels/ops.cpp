@@ -25,6 +25,9 @@ void gelu_mul(float* gate, const float* up, int64_t n) {
 }
 void gelu(float* x, int64_t n) { kAvx512 ? ops_avx512::gelu(x, n) : ops_ref::gelu(x, n); }
 void softmax(float* x, int64_t n) { kAvx512 ? ops_avx512::softmax(x, n) : ops_ref::softmax(x, n); }
+void to_fp16(uint16_t* dst, const float* src, int64_t n) {
+  kAvx512 ? ops_avx512::to_fp16(dst, src, n) : ops_ref::to_fp16(dst, src, n);
+}
 
 void rope_table(float* cos_out, float* sin_out, int64_t rot_dim, int64_t pos, float theta) {
   for (int64_t i = 0; i < rot_dim / 2; i++) {

@@ -29,6 +29,7 @@ void gelu(float* x, int64_t n);                                // tanh approxima
 void add(float* y, const float* x, int64_t n);                 // y += x
 void scale(float* y, float s, int64_t n);
 void softmax(float* x, int64_t n);                             // in place, numerically stable
+void to_fp16(uint16_t* dst, const float* src, int64_t n);      // round to nearest even (f16 KV cache)
 
 // Scalar references (libm exp/tanh, double accumulation): the oracles of the tests.
 namespace ops_ref {
@@ -39,6 +40,7 @@ void gelu_mul(float* gate, const float* up, int64_t n);
 void gelu(float* x, int64_t n);
 void softmax(float* x, int64_t n);
 void exp(float* x, int64_t n);  // x = e^x element-wise (exposes the vector exp to the tests)
+void to_fp16(uint16_t* dst, const float* src, int64_t n);
 }  // namespace ops_ref
 
 // AVX-512 versions (call only where kernel_path_supported(KernelPath::AVX512)).
@@ -50,6 +52,7 @@ void gelu_mul(float* gate, const float* up, int64_t n);
 void gelu(float* x, int64_t n);
 void softmax(float* x, int64_t n);
 void exp(float* x, int64_t n);
+void to_fp16(uint16_t* dst, const float* src, int64_t n);
 }  // namespace ops_avx512
 
 }  // namespace rooflm

@@ -10,7 +10,7 @@
 #include "kernels/vec512.h"
 
 #pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,fma")
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c")
 
 namespace rooflm::ops_avx512 {
 
@@ -110,6 +110,17 @@ void softmax(float* x, int64_t n) {
 
 void exp(float* x, int64_t n) {
   map2(x, nullptr, n, [](__m512 v, __m512) { return vec512::exp(v); });
+}
+
+void to_fp16(uint16_t* dst, const float* src, int64_t n) {
+  constexpr int kRne = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i), _mm512_cvtps_ph(_mm512_loadu_ps(src + i), kRne));
+  if (i < n) {
+    const __mmask16 m = first_lanes(n - i);
+    _mm256_mask_storeu_epi16(dst + i, m, _mm512_cvtps_ph(_mm512_maskz_loadu_ps(m, src + i), kRne));
+  }
 }
 
 }  // namespace rooflm::ops_avx512

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/fp16.h"
 #include "kernels/ops.h"
 
 namespace rooflm::ops_ref {
@@ -66,6 +67,10 @@ void softmax(float* x, int64_t n) {
 
 void exp(float* x, int64_t n) {
   for (int64_t i = 0; i < n; i++) x[i] = std::exp(x[i]);
+}
+
+void to_fp16(uint16_t* dst, const float* src, int64_t n) {
+  for (int64_t i = 0; i < n; i++) dst[i] = fp32_to_fp16(src[i]);
 }
 
 }  // namespace rooflm::ops_ref

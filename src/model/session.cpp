@@ -76,15 +76,19 @@ Session::Session(const Model& model, const SessionOptions& opts, ThreadPool& poo
   max_batch_ = (int)std::min<int64_t>(opts.max_batch, n_ctx_);
   max_logits_ = std::min(opts.max_logits, max_batch_);
   kv_dim_ = c.kv_dim();
+  if (opts.kv_type != DType::F32 && opts.kv_type != DType::F16)
+    fail("KV cache type: expected f32 or f16, got ", dtype_name(opts.kv_type));
+  kv_type_ = opts.kv_type;
+  kv_row_bytes_ = (size_t)kv_dim_ * (kv_type_ == DType::F16 ? 2 : 4);
 
   const int64_t B = max_batch_, d = c.n_embd;
   // Refuse before allocating: a KV cache bigger than the free memory would only thrash.
-  const uint64_t kv_need = (uint64_t)c.n_layer * 2 * (uint64_t)n_ctx_ * (uint64_t)kv_dim_ * sizeof(float);
+  const uint64_t kv_need = (uint64_t)c.n_layer * 2 * (uint64_t)n_ctx_ * kv_row_bytes_;
   const uint64_t avail = available_memory();
   if (avail > 0 && kv_need > avail)
     fail("KV cache for a context of ", n_ctx_, " tokens needs ", kv_need / 1048576, " MiB but only ", avail / 1048576,
          " MiB of memory are available; use a smaller context (-c)");
-  kv_.assign((size_t)(c.n_layer * 2 * n_ctx_ * kv_dim_), 0.0f);
+  kv_.assign((size_t)kv_need, 0);
   x_.resize((size_t)(B * d));
   xn_.resize((size_t)(B * d));
   proj_.resize((size_t)(B * d));
@@ -108,18 +112,18 @@ Session::Session(const Model& model, const SessionOptions& opts, ThreadPool& poo
   depth_.resize((size_t)B);
   visible_begin_.resize((size_t)B + 1);
   visible_.resize((size_t)(B * (B + 1) / 2));
-  att_scratch_.resize((size_t)(pool.size() * (n_ctx_ + B)));
+  att_scratch_.resize((size_t)(pool.size() * (n_ctx_ + B + c.head_dim)));
   last_tokens_.resize((size_t)B);
   tokens_.reserve((size_t)n_ctx_);
   row_tmp_.resize((size_t)(B * d));
 }
 
 size_t Session::buffer_bytes() const {
-  size_t f = kv_.size() + x_.size() + xn_.size() + q_.size() + k_.size() + v_.size() + qkv_.size() + att_.size() +
+  size_t f = x_.size() + xn_.size() + q_.size() + k_.size() + v_.size() + qkv_.size() + att_.size() +
              proj_.size() + ff_a_.size() + ff_b_.size() + logits_.size() + rope_cos_.size() + rope_sin_.size() +
              rope_cos_local_.size() + rope_sin_local_.size() + att_scratch_.size() + row_tmp_.size();
   size_t i = positions_.size() + visible_.size() + visible_begin_.size() + depth_.size() + last_tokens_.size();
-  return f * sizeof(float) + i * sizeof(int32_t);
+  return kv_.size() + f * sizeof(float) + i * sizeof(int32_t);
 }
 
 const float* Session::forward(const int32_t* tokens, const int32_t* parents, int n, bool all_logits) {
@@ -241,8 +245,8 @@ void Session::layer(int64_t il, int n) {
         for (int64_t h = 0; h < c.n_head; h++) rope(q + h * hd, c.rope_dim, cs + i * half, sn + i * half, adjacent);
         for (int64_t h = 0; h < c.n_head_kv; h++) rope(k + h * hd, c.rope_dim, cs + i * half, sn + i * half, adjacent);
       }
-      std::memcpy(k_row(il, n_past_ + i), k, sizeof(float) * kvd);
-      std::memcpy(v_row(il, n_past_ + i), v, sizeof(float) * kvd);
+      store_kv(k_row(il, n_past_ + i), k);
+      store_kv(v_row(il, n_past_ + i), v);
     });
   });
 
@@ -252,6 +256,7 @@ void Session::layer(int64_t il, int n) {
   a.k_cache = k_row(il, 0);
   a.v_cache = v_row(il, 0);
   a.kv_stride = kvd;
+  a.kv_f16 = kv_type_ == DType::F16;
   a.n_head = (int)c.n_head;
   a.n_head_kv = (int)c.n_head_kv;
   a.head_dim = (int)hd;
@@ -265,13 +270,13 @@ void Session::layer(int64_t il, int n) {
   a.out = att_.data();
   a.out_stride = qd;
   a.scratch = att_scratch_.data();
-  a.scratch_stride = n_ctx_ + max_batch_;
+  a.scratch_stride = n_ctx_ + max_batch_ + hd;
   {
     // qk/pv: 2 FLOPs per multiply-add, two products (scores and weighted sum) per key per
     // head dim. Bytes: K and V rows read once (committed + batch) plus q in and out.
     const double keys = (double)(visible_begin_[n]) + (double)n * (double)n_past_;
     const double rows = (double)(n_past_ + n);
-    timed(OpClass::qk_pv, 4.0 * keys * (double)qd, rows * 2.0 * kvd * 4.0 + 8.0 * n * qd,
+    timed(OpClass::qk_pv, 4.0 * keys * (double)qd, rows * 2.0 * (double)kv_row_bytes_ + 8.0 * n * qd,
           [&] { attention(a, pool_); });
   }
 
@@ -317,6 +322,11 @@ void Session::layer(int64_t il, int n) {
   });
 }
 
+void Session::store_kv(uint8_t* dst, const float* src) const {
+  if (kv_type_ == DType::F16) to_fp16(reinterpret_cast<uint16_t*>(dst), src, kv_dim_);
+  else std::memcpy(dst, src, kv_row_bytes_);
+}
+
 void Session::commit(const std::vector<int32_t>& path) {
   if (path.empty()) return;
   if (last_n_ == 0) fail("commit: no forward pass to commit from");
@@ -334,8 +344,8 @@ void Session::commit(const std::vector<int32_t>& path) {
     const int64_t src = n_past_ + node, dst = n_past_ + (int64_t)k;
     if (src != dst)
       for (int64_t il = 0; il < L; il++) {
-        std::memcpy(k_row(il, dst), k_row(il, src), sizeof(float) * kv_dim_);
-        std::memcpy(v_row(il, dst), v_row(il, src), sizeof(float) * kv_dim_);
+        std::memcpy(k_row(il, dst), k_row(il, src), kv_row_bytes_);
+        std::memcpy(v_row(il, dst), v_row(il, src), kv_row_bytes_);
       }
     tokens_.push_back(last_tokens_[node]);
   }

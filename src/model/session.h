@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/dtype.h"
 #include "core/threadpool.h"
 #include "model/model.h"
 
@@ -20,6 +21,9 @@ struct SessionOptions {
   int64_t n_ctx = 2048;     // KV cache rows (clamped to the model's training context)
   int max_batch = 512;      // nodes per forward (longer prompts are processed in chunks)
   int max_logits = 128;     // nodes per forward whose logits can be requested
+  // KV cache number format: F16 (default, as llama.cpp: half the memory and half the
+  // attention traffic at long contexts) or F32.
+  DType kv_type = DType::F16;
 };
 
 class Session {
@@ -33,7 +37,8 @@ class Session {
   int max_logits() const { return max_logits_; }
   int64_t n_vocab() const { return model_.config().n_vocab; }
   const std::vector<int32_t>& tokens() const { return tokens_; }  // committed tokens
-  size_t kv_bytes() const { return kv_.size() * sizeof(float); }
+  size_t kv_bytes() const { return kv_.size(); }
+  DType kv_type() const { return kv_type_; }
   size_t buffer_bytes() const;  // everything this session allocated
 
   // Runs the batch. With all_logits, returns n x n_vocab logits (row i = node i); otherwise
@@ -53,8 +58,9 @@ class Session {
 
  private:
   void layer(int64_t il, int n);
-  float* k_row(int64_t il, int64_t row) { return kv_.data() + ((il * 2) * n_ctx_ + row) * kv_dim_; }
-  float* v_row(int64_t il, int64_t row) { return kv_.data() + ((il * 2 + 1) * n_ctx_ + row) * kv_dim_; }
+  uint8_t* k_row(int64_t il, int64_t row) { return kv_.data() + ((il * 2) * n_ctx_ + row) * kv_row_bytes_; }
+  uint8_t* v_row(int64_t il, int64_t row) { return kv_.data() + ((il * 2 + 1) * n_ctx_ + row) * kv_row_bytes_; }
+  void store_kv(uint8_t* dst, const float* src) const;
 
   const Model& model_;
   ThreadPool& pool_;
@@ -62,12 +68,14 @@ class Session {
   int max_batch_;
   int max_logits_;
   int64_t kv_dim_;
+  DType kv_type_;
+  size_t kv_row_bytes_;                // kv_dim_ values of kv_type_
   int64_t n_past_ = 0;
   int last_n_ = 0;                     // nodes in the last forward (for commit)
   std::vector<int32_t> tokens_;
   std::vector<int32_t> last_tokens_;
 
-  std::vector<float> kv_;              // [layer][K|V][n_ctx][kv_dim]
+  std::vector<uint8_t> kv_;            // [layer][K|V][n_ctx][kv_dim] of kv_type_
   std::vector<float> x_, xn_, q_, k_, v_, qkv_, att_, proj_, ff_a_, ff_b_, logits_;
   std::vector<float> rope_cos_, rope_sin_, rope_cos_local_, rope_sin_local_;
   std::vector<int32_t> positions_, visible_, visible_begin_, depth_;
