@@ -12,24 +12,8 @@
 
 namespace {
 
-struct CmdResult {
-  int status;
-  std::string out;
-};
-
-CmdResult run_rooflm(const std::string& args) {
-  const std::string exe = rooflm::test::rooflm_binary();
-  const std::string cmd = exe + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  CmdResult r{-1, ""};
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  return r;
-}
+using rooflm::test::CmdResult;
+using rooflm::test::run_rooflm;
 
 void expect_error(const std::string& args, const std::string& needle) {
   const CmdResult r = run_rooflm(args);

@@ -2,7 +2,10 @@
 // and a tiny GGUF writer for crafting good and hostile files.
 #pragma once
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <array>
 
 #include <cstdint>
 #include <cstdlib>
@@ -27,6 +30,25 @@ inline std::string source_dir() {
 inline std::string rooflm_binary() {
   if (const char* e = std::getenv("ROOFLM_BIN")) return e;
   return (std::filesystem::read_symlink("/proc/self/exe").parent_path() / "rooflm").string();
+}
+
+struct CmdResult {
+  int status;       // exit status, or 128 + signal
+  std::string out;  // stdout and stderr together
+};
+
+// Runs the rooflm CLI with `args` (a shell word list), capturing stdout and stderr.
+inline CmdResult run_rooflm(const std::string& args) {
+  const std::string cmd = rooflm_binary() + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  CmdResult r{-1, ""};
+  if (!p) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  const int st = pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  return r;
 }
 
 inline std::string default_model_path() { return source_dir() + "/models/SmolLM2-135M-Instruct.Q4_1.gguf"; }

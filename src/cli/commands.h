@@ -6,6 +6,7 @@
 namespace rooflm::cli {
 
 void register_generate(CLI::App& app);
+void register_bench(CLI::App& app);
 void register_roofline(CLI::App& app);
 void register_probe(CLI::App& app);
 

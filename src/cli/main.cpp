@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   CLI::App app{"rooflm: LLM decoding at the roofline, and the roofline that explains it"};
   app.require_subcommand(1);
   rooflm::cli::register_generate(app);
+  rooflm::cli::register_bench(app);
   rooflm::cli::register_roofline(app);
   rooflm::cli::register_probe(app);
   try {

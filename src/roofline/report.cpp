@@ -22,14 +22,6 @@ std::string join(const std::vector<std::string>& v, const std::string& sep) {
   return s;
 }
 
-std::string marker_for_group(const std::string& g) {
-  if (g == "qkv/o" || g == "qkv mlp") return "circle";
-  if (g == "up/gate/down") return "square";
-  if (g == "qk/pv") return "triangle";
-  if (g == "lm_head") return "diamond";
-  return "star";
-}
-
 // Colors by phase for charts with many series: ar grey, init blue, tree:N on a warm-to-cool
 // ramp by N, draft teal.
 std::string phase_color(const std::string& phase, const std::vector<std::string>& tree_phases) {
@@ -72,6 +64,14 @@ std::string fmt_time(double s) {
 }
 
 }  // namespace
+
+std::string marker_for_group(const std::string& g) {
+  if (g == "qkv/o" || g == "qkv mlp") return "circle";
+  if (g == "up/gate/down") return "square";
+  if (g == "qk/pv") return "triangle";
+  if (g == "lm_head") return "diamond";
+  return "star";
+}
 
 std::string op_group(prof::OpClass c, bool paper) {
   switch (c) {

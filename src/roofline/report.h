@@ -43,5 +43,8 @@ RooflineResult build_roofline(const RooflineRequest& req);
 // Series group of an op class in per-op charts: qkv and o share "qkv/o" ("qkv mlp" with
 // paper labels), the others use their op class name.
 std::string op_group(prof::OpClass c, bool paper_labels);
+// Marker of an op group in per-op charts: qkv/o circle, up/gate/down square, qk/pv triangle,
+// lm_head diamond, anything else star.
+std::string marker_for_group(const std::string& group);
 
 }  // namespace rooflm::roofline
