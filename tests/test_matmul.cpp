@@ -388,7 +388,10 @@ TEST(Matmul, QuantPathsBitIdentical) {
   std::mt19937 rng(77);
   for (DType t : kQuantTypes) {
     const int64_t blk = dtype_info(t).block_size;
-    for (int64_t cols : {blk, 3 * blk, blk == 32 ? (int64_t)576 : 5 * blk}) {
+    // 1..5 blocks exercise every prologue/tail of the AMX software pipeline
+    const std::vector<int64_t> col_list = blk == 32 ? std::vector<int64_t>{32, 64, 96, 128, 160, 576}
+                                                    : std::vector<int64_t>{blk, 3 * blk, 5 * blk};
+    for (int64_t cols : col_list) {
       const int64_t rows = 577, max_tok = 129;
       auto raw = random_weights(t, rows, cols, rng);
       WeightMatrix plain = make_weight(t, rows, cols, raw.data());

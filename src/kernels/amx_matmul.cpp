@@ -176,7 +176,7 @@ void run(const QJob& j, int64_t g0, int64_t g1) {
   const int64_t n_amx = amx_tokens(a.n_tok);
   uint8_t* tmp = j.packed ? nullptr : scratch(2, j.gbytes);
   uint8_t* unp = scratch(4, (size_t)nb * 512);
-  alignas(64) int32_t cbuf[2][512];  // [set][C (K6: C0, C1)]
+  alignas(64) int32_t cbuf[4][512];  // [block & 3][C (K6: C0, C1)]
   load_cfg(k6);
   for (int64_t g = g0; g < g1; g++) {
     const uint8_t* grp;
@@ -200,8 +200,10 @@ void run(const QJob& j, int64_t g0, int64_t g1) {
       __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0,
              a9 = a0, a10 = a0, a11 = a0, a12 = a0, a13 = a0, a14 = a0, a15 = a0;
       // Software pipeline, so that neither the tile product nor the tile store is waited on:
-      // in step k, store C(k+1), start the product of block k+2, combine block k (stored one
-      // step earlier). Block k uses register set k & 1 and buffer cbuf[k & 1].
+      // in step k, store C(k+2), start the product of block k+4 and combine block k (stored
+      // two steps earlier: a tile store takes long to become visible to vector loads, and
+      // combining a tile stored only one step before measured ~1.5x slower). Block j uses
+      // tile register set j & 1 and buffer cbuf[j & 3].
       const int8_t* qk = qt;
       const uint8_t* bk = unp;
 #define ROOFLM_P1(cb, bb, sc, t, acc) \
@@ -217,32 +219,22 @@ void run(const QJob& j, int64_t g0, int64_t g1) {
     ROOFLM_P1(cb, bb, sc, 12, a12); ROOFLM_P1(cb, bb, sc, 13, a13); ROOFLM_P1(cb, bb, sc, 14, a14); \
     ROOFLM_P1(cb, bb, sc, 15, a15);                                                             \
   } while (0)
+      // prologue: C(0), C(1) stored; C(2), C(3) in flight
       dp<S, 0>(qk, bk);
       if (nb > 1) dp<S, 1>(qk + 512, bk + 512);
       st<S, 0>(cbuf[0]);
-      int64_t k = 0;
-      for (; k + 3 < nb; k += 2) {  // C(k) is in cbuf[0], C(k+1) in register set 1
-        st<S, 1>(cbuf[1]);
-        dp<S, 0>(qk + 512 * (k + 2), bk + 512 * (k + 2));
-        post_k(cbuf[0], k);
-        st<S, 0>(cbuf[0]);
-        dp<S, 1>(qk + 512 * (k + 3), bk + 512 * (k + 3));
-        post_k(cbuf[1], k + 1);
-      }
-      const int64_t r = nb - k;  // 1, 2 or 3 blocks left
-      if (r == 1) {
-        post_k(cbuf[0], k);
-      } else if (r == 2) {
-        st<S, 1>(cbuf[1]);
-        post_k(cbuf[0], k);
-        post_k(cbuf[1], k + 1);
-      } else {
-        st<S, 1>(cbuf[1]);
-        dp<S, 0>(qk + 512 * (k + 2), bk + 512 * (k + 2));
-        post_k(cbuf[0], k);
-        st<S, 0>(cbuf[0]);
-        post_k(cbuf[1], k + 1);
-        post_k(cbuf[0], k + 2);
+      if (nb > 2) dp<S, 0>(qk + 512 * 2, bk + 512 * 2);
+      if (nb > 1) st<S, 1>(cbuf[1]);
+      if (nb > 3) dp<S, 1>(qk + 512 * 3, bk + 512 * 3);
+      for (int64_t k = 0; k < nb; k += 2) {
+        if (k + 2 < nb) st<S, 0>(cbuf[(k + 2) & 3]);
+        if (k + 4 < nb) dp<S, 0>(qk + 512 * (k + 4), bk + 512 * (k + 4));
+        post_k(cbuf[k & 3], k);
+        if (k + 1 < nb) {
+          if (k + 3 < nb) st<S, 1>(cbuf[(k + 3) & 3]);
+          if (k + 5 < nb) dp<S, 1>(qk + 512 * (k + 5), bk + 512 * (k + 5));
+          post_k(cbuf[(k + 1) & 3], k + 1);
+        }
       }
 #undef post_k
 #undef ROOFLM_P1
