@@ -517,3 +517,46 @@ TEST(Matmul, PathSelection) {
   ThreadPool pool(1);
   EXPECT_THROW(matmul(w, x.data(), 1, y.data(), pool), Error);
 }
+
+// matmul_multi (q/k/v and gate/up in one dispatch) gives exactly the separate products,
+// fused (same type and cols) or not (mixed types fall back to one call each).
+TEST(Matmul, MultiEqualsSeparateCalls) {
+  std::mt19937 rng(91);
+  const int64_t cols = 576;
+  struct M { DType t; int64_t rows; };
+  const std::vector<std::vector<M>> sets = {
+      {{DType::Q4_1, 576}, {DType::Q4_1, 192}, {DType::Q4_1, 192}},  // SmolLM2 q/k/v
+      {{DType::Q4_1, 1536}, {DType::Q4_1, 1536}},                    // gate/up
+      {{DType::Q5_0, 100}, {DType::Q8_0, 33}},                       // mixed: falls back
+      {{DType::Q8_0, 17}},
+  };
+  for (const auto& set : sets) {
+    std::vector<std::vector<uint8_t>> raw;
+    std::vector<WeightMatrix> w;
+    for (const M& m : set) {
+      raw.push_back(random_weights(m.t, m.rows, cols, rng));
+      w.push_back(make_weight(m.t, m.rows, cols, raw.back().data()));
+      prepare_weight(w.back());
+    }
+    for (int threads : {1, 2, 3}) {
+      ThreadPool pool(threads);
+      for (int64_t n_tok : {1, 7, 16, 33}) {
+        auto x = random_acts(n_tok, cols, rng);
+        std::vector<std::vector<float>> want, got;
+        std::vector<const WeightMatrix*> ws;
+        std::vector<float*> ys;
+        for (size_t m = 0; m < w.size(); m++) {
+          want.emplace_back((size_t)(n_tok * w[m].rows));
+          got.emplace_back((size_t)(n_tok * w[m].rows), NAN);
+          matmul(w[m], x.data(), n_tok, want.back().data(), pool);
+          ws.push_back(&w[m]);
+        }
+        for (auto& g : got) ys.push_back(g.data());
+        matmul_multi(ws.data(), ys.data(), (int)ws.size(), x.data(), n_tok, pool);
+        for (size_t m = 0; m < w.size(); m++)
+          ASSERT_EQ(0, std::memcmp(want[m].data(), got[m].data(), 4 * want[m].size()))
+              << "matrix " << m << " of " << w.size() << " threads=" << threads << " n_tok=" << n_tok;
+      }
+    }
+  }
+}

@@ -66,23 +66,40 @@ void run_q(KernelPath p, const QJob& j, int64_t g0, int64_t g1) {
 
 constexpr size_t kMinParallelBytes = 32 << 10;
 
+// Up to kMaxFused matrices that read the same input, computed in one dispatch: their row
+// groups are concatenated and split evenly across the threads.
+constexpr int kMaxFused = 4;
+
 struct QCtx {
   KernelPath path;
-  const QJob* job;
+  const QuantFormat* fmt;
+  const QJob* jobs;
+  int n_jobs;
+  int64_t first_group[kMaxFused + 1];  // prefix sums of the matrices' group counts
   const float* x;
   ActQ* act;
-  int64_t n_groups;
   int n_threads;
 };
 
-void matmul_quant(const WeightMatrix& w, const QuantFormat& f, const float* x, int64_t n_tok, float* y,
-                  ThreadPool& pool, KernelPath p) {
+// Groups [g0, g1) of the concatenated list.
+void run_groups(const QCtx& c, int64_t g0, int64_t g1) {
+  for (int m = 0; m < c.n_jobs && g0 < g1; m++) {
+    const int64_t b = c.first_group[m], e = c.first_group[m + 1];
+    if (g1 <= b || g0 >= e) continue;
+    run_q(c.path, c.jobs[m], std::max(g0, b) - b, std::min(g1, e) - b);
+  }
+}
+
+// ws[0..n) share cols and quantization format.
+void matmul_quant(const WeightMatrix* const* ws, float* const* ys, int n, const QuantFormat& f, const float* x,
+                  int64_t n_tok, ThreadPool& pool, KernelPath p) {
   if (p == KernelPath::AMX && n_tok < amx_min_tokens()) p = KernelPath::AVX512;
+  const int64_t cols = ws[0]->cols;
   ActQ a;
   a.n_tok = n_tok;
   a.n_tok_pad = (n_tok + 15) / 16 * 16;
-  a.cols = w.cols;
-  a.nb = w.cols / kBlk;
+  a.cols = cols;
+  a.nb = cols / kBlk;
   a.q = reinterpret_cast<int8_t*>(scratch(0, (size_t)(a.n_tok_pad * a.nb * 32)));
   a.blk = reinterpret_cast<ActBlock*>(scratch(1, sizeof(ActBlock) * (size_t)(a.n_tok_pad * a.nb)));
   if (p == KernelPath::AMX && a.n_tok_pad > n_tok) {  // AMX tiles read the padding tokens: zero them
@@ -92,48 +109,56 @@ void matmul_quant(const WeightMatrix& w, const QuantFormat& f, const float* x, i
       std::memset(act_blk(a, n_tok, k), 0, sizeof(ActBlock) * (size_t)(16 - nv));
     }
   }
-  QJob j;
-  j.fmt = &f;
-  j.data = w.data;
-  j.row_stride = w.row_stride;
-  j.packed = w.packed;
-  j.gbytes = group_bytes(f, w.cols);
-  j.rows = w.rows;
-  j.cols = w.cols;
-  j.act = &a;
-  j.y = y;
-
+  QJob jobs[kMaxFused];
   QCtx ctx;
   ctx.path = p;
-  ctx.job = &j;
+  ctx.fmt = &f;
+  ctx.jobs = jobs;
+  ctx.n_jobs = n;
+  ctx.first_group[0] = 0;
+  size_t weight_bytes = 0;
+  for (int m = 0; m < n; m++) {
+    const WeightMatrix& w = *ws[m];
+    QJob& j = jobs[m];
+    j.fmt = &f;
+    j.data = w.data;
+    j.row_stride = w.row_stride;
+    j.packed = w.packed;
+    j.gbytes = group_bytes(f, w.cols);
+    j.rows = w.rows;
+    j.cols = w.cols;
+    j.act = &a;
+    j.y = ys[m];
+    ctx.first_group[m + 1] = ctx.first_group[m] + (w.rows + kGroupRows - 1) / kGroupRows;
+    weight_bytes += w.nbytes();
+  }
   ctx.x = x;
   ctx.act = &a;
-  ctx.n_groups = (w.rows + kGroupRows - 1) / kGroupRows;
   ctx.n_threads = pool.size();
+  const int64_t G = ctx.first_group[n];
   // Activations are quantized before the matmul dispatch: on the caller thread when small,
   // else in a dispatch of their own (a spin barrier inside one job stalls for a scheduler
   // tick whenever a worker is descheduled, which is common on a shared machine).
-  if (pool.size() > 1 && n_tok >= 8 && n_tok * w.cols >= 65536) {
+  if (pool.size() > 1 && n_tok >= 8 && n_tok * cols >= 65536) {
     QCtx* c = &ctx;
     pool.run_on_all([c](int t) {
-      const int64_t T = c->act->n_tok, n = c->n_threads;
-      quantize_act(c->path, *c->job->fmt, c->x, *c->act, T * t / n, T * (t + 1) / n);
+      const int64_t T = c->act->n_tok, nt = c->n_threads;
+      quantize_act(c->path, *c->fmt, c->x, *c->act, T * t / nt, T * (t + 1) / nt);
     });
   } else {
     quantize_act(p, f, x, a, 0, n_tok);
   }
   // Tiny GEMVs (< kMinParallelBytes of weights) cost less than waking a worker.
-  const bool tiny = n_tok == 1 && w.nbytes() < kMinParallelBytes;
-  const int nt = tiny ? 1 : (int)std::min<int64_t>(pool.size(), ctx.n_groups);
+  const bool tiny = n_tok == 1 && weight_bytes < kMinParallelBytes;
+  const int nt = tiny ? 1 : (int)std::min<int64_t>(pool.size(), G);
   if (nt <= 1) {
-    run_q(p, j, 0, ctx.n_groups);
+    run_groups(ctx, 0, G);
     return;
   }
   QCtx* c = &ctx;
-  pool.run_on_all([c](int t) {
-    const int n = c->n_threads;
-    const int64_t G = c->n_groups;
-    run_q(c->path, *c->job, G * t / n, G * (t + 1) / n);
+  pool.run_on_all([c, G](int t) {
+    const int nth = c->n_threads;
+    run_groups(*c, G * t / nth, G * (t + 1) / nth);
   });
 }
 
@@ -237,7 +262,9 @@ void matmul(const WeightMatrix& w, const float* x, int64_t n_tok, float* y, Thre
   }
   const KernelPath p = resolve(path);
   if (const QuantFormat* f = quant_format(w.type)) {
-    matmul_quant(w, *f, x, n_tok, y, pool, p);
+    const WeightMatrix* ws[1] = {&w};
+    float* ys[1] = {y};
+    matmul_quant(ws, ys, 1, *f, x, n_tok, pool, p);
     return;
   }
   if (w.type == DType::F32 || w.type == DType::F16 || w.type == DType::BF16) {
@@ -245,6 +272,20 @@ void matmul(const WeightMatrix& w, const float* x, int64_t n_tok, float* y, Thre
     return;
   }
   fail("matmul: unsupported weight number format ", dtype_name(w.type));
+}
+
+void matmul_multi(const WeightMatrix* const* ws, float* const* ys, int n, const float* x, int64_t n_tok,
+                  ThreadPool& pool) {
+  if (n <= 0 || n_tok <= 0) return;
+  const QuantFormat* f = quant_format(ws[0]->type);
+  bool fuse = f && n <= kMaxFused;
+  for (int m = 0; m < n && fuse; m++)
+    fuse = ws[m]->type == ws[0]->type && ws[m]->cols == ws[0]->cols && ws[m]->rows > 0;
+  if (!fuse) {
+    for (int m = 0; m < n; m++) matmul(*ws[m], x, n_tok, ys[m], pool);
+    return;
+  }
+  matmul_quant(ws, ys, n, *f, x, n_tok, pool, resolve(KernelPath::Auto));
 }
 
 namespace {

@@ -69,6 +69,13 @@ void matmul(const WeightMatrix& w, const float* x, int64_t n_tok, float* y, Thre
 void matmul(const WeightMatrix& w, const float* x, int64_t n_tok, float* y, ThreadPool& pool,
             KernelPath path);
 
+// y_m = W_m x for n matrices that read the same input (q/k/v, gate/up): the activations are
+// quantized once and all matrices' rows are split across the threads in one dispatch (fewer
+// synchronisations per decode step). Same results as n separate matmul() calls; falls back
+// to them unless all matrices share the quantized type and cols (and n <= 4).
+void matmul_multi(const WeightMatrix* const* ws, float* const* ys, int n, const float* x, int64_t n_tok,
+                  ThreadPool& pool);
+
 // Repack a quantized matrix once at load into the tile layout (sets packed/owned; no-op for
 // F32/F16/BF16 and for already packed matrices). Costs about one extra copy of the weights
 // (the packed copy is the same size as the GGUF data within ~3%) and runs at about memcpy

@@ -48,6 +48,18 @@ inline void linear(OpClass op, const WeightMatrix& w, const float* x, int n, flo
         [&] { matmul(w, x, n, y, pool); });
 }
 
+// Several matrices reading the same input x (q/k/v, gate/up) in one dispatch.
+template <int N>
+inline void linear_multi(OpClass op, const WeightMatrix* const (&ws)[N], const float* x, int n, float* const (&ys)[N],
+                         ThreadPool& pool) {
+  double flops = 0, bytes = 4.0 * n * (double)ws[0]->cols;
+  for (const WeightMatrix* w : ws) {
+    flops += 2.0 * (double)w->rows * (double)w->cols * n;
+    bytes += (double)w->nbytes() + 4.0 * n * (double)w->rows;
+  }
+  timed(op, flops, bytes, [&] { matmul_multi(ws, ys, N, x, n, pool); });
+}
+
 // Runs fn(i) for every batch row i, split across the pool for batches of several rows. Each
 // row is computed by the same code either way, so results do not depend on the batch size
 // or the thread count (a tree row equals the same token decoded alone).
@@ -209,9 +221,7 @@ void Session::layer(int64_t il, int n) {
   if (L.wqkv.data) {
     linear(OpClass::qkv, L.wqkv, xn_.data(), n, qkv_.data(), pool_);
   } else {
-    linear(OpClass::qkv, L.wq, xn_.data(), n, q_.data(), pool_);
-    linear(OpClass::qkv, L.wk, xn_.data(), n, k_.data(), pool_);
-    linear(OpClass::qkv, L.wv, xn_.data(), n, v_.data(), pool_);
+    linear_multi(OpClass::qkv, {&L.wq, &L.wk, &L.wv}, xn_.data(), n, {q_.data(), k_.data(), v_.data()}, pool_);
   }
 
   const bool sliding = c.layer_is_sliding(il);
@@ -302,8 +312,7 @@ void Session::layer(int64_t il, int n) {
       });
     });
   } else {
-    linear(OpClass::up_gate_down, L.w_gate, xn_.data(), n, ff_a_.data(), pool_);
-    linear(OpClass::up_gate_down, L.w_up, xn_.data(), n, ff_b_.data(), pool_);
+    linear_multi(OpClass::up_gate_down, {&L.w_gate, &L.w_up}, xn_.data(), n, {ff_a_.data(), ff_b_.data()}, pool_);
     timed(OpClass::other, 10.0 * n * ff, 12.0 * n * ff, [&] {
       each_row(pool_, n, [&](int i) {
         if (c.ffn == FFNKind::SwiGLU) silu_mul(ff_a_.data() + i * ff, ff_b_.data() + i * ff, ff);
