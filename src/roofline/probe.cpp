@@ -346,11 +346,16 @@ struct Measured {
 };
 
 // Calibrates `param` (iterations or passes) so one run takes about `rep_s` of CPU time, then
-// repeats runs until `budget_s` of wall time is spent (at least `min_reps`). Each thread keeps
-// its best rate and the result is their sum: on a shared machine a thread is sometimes slowed
+// repeats runs until `budget_s` of wall time is spent (at least `min_reps`).
+// Private resources (a core's FMA units, its L1/L2): each thread keeps its best rate per
+// CPU-second and the result is their sum; on a shared machine a thread is sometimes slowed
 // (preempted, or its core's sibling busy), and short repeated runs catch its undisturbed speed.
+// Shared resources (L3, DRAM; `shared`): the result is the best run's total work over its wall
+// time. Summing per-thread bests would add up runs in which each thread had the memory system
+// to itself (the other one descheduled) and report about twice what both get together: that
+// is how an earlier probe claimed 28 GB/s of DRAM where a STREAM-like run measured 12-13.
 Measured measure(ThreadPool& pool, const std::function<void(int, int64_t)>& run, double work_per_param,
-                 double rep_s, double budget_s, int min_reps) {
+                 double rep_s, double budget_s, int min_reps, bool shared = false) {
   int64_t param = 1;
   for (;;) {
     Run r = timed_all(pool, work_per_param * (double)param, [&](int t) { run(t, param); });
@@ -363,17 +368,20 @@ Measured measure(ThreadPool& pool, const std::function<void(int, int64_t)>& run,
     param *= 4;
   }
   std::vector<double> best(pool.size(), 0.0);
+  double best_concurrent = 0;
   double util_sum = 0;
   int reps = 0;
   double t0 = now_s();
   while (reps < min_reps || (now_s() - t0 < budget_s && reps < 1000)) {
     Run r = timed_all(pool, work_per_param * (double)param, [&](int t) { run(t, param); });
     for (size_t i = 0; i < best.size(); i++) best[i] = std::max(best[i], r.rate[i]);
+    best_concurrent = std::max(best_concurrent, work_per_param * (double)param * (double)pool.size() / r.wall);
     util_sum += r.utilization;
     reps++;
   }
   Measured m;
   for (double b : best) m.rate += b;
+  if (shared) m.rate = best_concurrent;
   m.utilization = util_sum / reps;
   return m;
 }
@@ -598,7 +606,8 @@ ProbeResult run_probe(const ProbeOptions& opt) {
     });
     Measured m = measure(
         pool, [&](int t, int64_t passes) { g_sink += read_fn(bufs[t]->p, per, (int)std::min<int64_t>(passes, 1 << 30)); },
-        (double)per, rep_s, lv.name == "DRAM" ? budget * 1.5 : budget, lv.name == "DRAM" ? 4 : 5);
+        (double)per, rep_s, lv.name == "DRAM" ? budget * 1.5 : budget, lv.name == "DRAM" ? 4 : 5,
+        lv.name == "L3" || lv.name == "DRAM");
     util_sum += m.utilization, util_n++;
     r.bandwidth.push_back({lv.name, per * threads, m.rate});
   }
@@ -626,7 +635,7 @@ ProbeResult run_probe(const ProbeOptions& opt) {
   double util = util_n ? util_sum / util_n : 1;
   if (util < 0.9)
     r.notes.push_back("machine busy: probe threads got " + fmt_num(100 * util, 2) +
-                      "% of their CPUs' time; rates are per CPU-second each thread actually ran");
+                      "% of their CPUs' time; compute, L1 and L2 rates are per CPU-second each thread actually ran, L3 and DRAM are wall-clock rates of all threads together (likely low)");
   r.seconds = now_s() - t_start;
   return r;
 }
@@ -698,9 +707,13 @@ std::string probe_cache_dir() {
   return "/tmp/rooflm-cache";
 }
 
+// "probe2": L3/DRAM are wall-clock rates of all threads together since this version;
+// caches written by the earlier method (summed per-thread bests) are not reused.
+static std::string cache_file(const std::string& cpu_key) { return probe_cache_dir() + "/probe2-" + cpu_key + ".json"; }
+
 std::string probe_cache_path(int threads) {
   if (threads <= 0) threads = available_threads();
-  return probe_cache_dir() + "/probe-" + cpu_cache_key(threads) + ".json";
+  return cache_file(cpu_cache_key(threads));
 }
 
 std::optional<ProbeResult> load_probe_cache(int threads) {
@@ -715,7 +728,7 @@ std::string save_probe_cache(const ProbeResult& r) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) fail("probe cache directory '", dir, "': cannot create: ", ec.message());
-  std::string path = dir + "/probe-" + r.cpu_key + ".json";
+  std::string path = cache_file(r.cpu_key);
   write_file_atomic(path, probe_to_json(r), "probe cache");
   return path;
 }
