@@ -1,6 +1,8 @@
 #include "model/config.h"
 
+#include <cfloat>
 #include <cmath>
+#include <cstdint>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
@@ -27,6 +29,8 @@ void ModelConfig::validate(const std::string& source) const {
   if (rope != RopeKind::None && (rope_dim <= 0 || rope_dim > head_dim || rope_dim % 2 != 0))
     fail(source, ": rope dimension ", rope_dim, " must be even and at most the head dimension ", head_dim);
   if (!(norm_eps > 0.0f) || norm_eps > 1.0f) fail(source, ": norm epsilon ", norm_eps, " is out of range");
+  if (rope != RopeKind::None && !(rope_theta > 0.0f && std::isfinite(rope_theta)))
+    fail(source, ": rope frequency base ", rope_theta, " must be a positive finite number");
 }
 
 ModelConfig config_from_gguf(const GGUFFile& f) {
@@ -34,6 +38,12 @@ ModelConfig config_from_gguf(const GGUFFile& f) {
   c.arch = f.get_string("general.architecture");
   c.name = f.get_string("general.name", c.arch);
   const std::string a = c.arch + ".";
+  // A double outside float's range converted to float is undefined behaviour: refuse it.
+  auto get_float = [&](const std::string& key, double fallback) -> float {
+    const double d = f.get_float(key, fallback);
+    if (!(std::fabs(d) <= FLT_MAX)) fail(f.path(), ": metadata '", key, "' = ", d, " is out of range");
+    return (float)d;
+  };
   if (c.arch != "llama" && c.arch != "qwen2" && c.arch != "gpt2" && c.arch != "gemma3")
     fail(f.path(), ": general.architecture '", c.arch, "' is not supported (expected llama, qwen2, gpt2 or gemma3)");
 
@@ -50,17 +60,17 @@ ModelConfig config_from_gguf(const GGUFFile& f) {
     c.n_vocab = (int64_t)std::get<std::vector<GGUFValue>>(v->v).size();
   c.n_vocab = f.get_int(a + "vocab_size", c.n_vocab);
   c.rope_dim = f.get_int(a + "rope.dimension_count", c.head_dim);
-  c.rope_theta = (float)f.get_float(a + "rope.freq_base", 10000.0);
+  c.rope_theta = get_float(a + "rope.freq_base", 10000.0);
 
   if (c.arch == "gpt2") {
     c.norm = NormKind::Layer;
-    c.norm_eps = (float)f.get_float(a + "attention.layer_norm_epsilon", 1e-5);
+    c.norm_eps = get_float(a + "attention.layer_norm_epsilon", 1e-5);
     c.ffn = FFNKind::GELU;
     c.rope = RopeKind::None;
     c.learned_pos = true;
     c.qkv_bias = c.out_bias = true;
   } else {
-    c.norm_eps = (float)f.get_float(a + "attention.layer_norm_rms_epsilon", 1e-5);
+    c.norm_eps = get_float(a + "attention.layer_norm_rms_epsilon", 1e-5);
     if (c.arch == "llama") {
       c.rope = RopeKind::Adjacent;  // llama.cpp's converter permutes Q/K for adjacent pairs
     } else if (c.arch == "qwen2") {
@@ -90,25 +100,65 @@ ModelConfig config_from_hf_json(const std::string& path) {
   } catch (const std::exception& e) {
     fail(path, ": invalid JSON (", e.what(), ")");
   }
-  auto get = [&](std::initializer_list<const char*> keys, bool required, double fallback) -> double {
-    for (const char* k : keys)
-      if (j.contains(k) && j[k].is_number()) return j[k].get<double>();
-    if (required) fail(path, ": field '", *keys.begin(), "' is missing or not a number");
-    return fallback;
+  if (!j.is_object()) fail(path, ": expected a JSON object, found ", j.type_name());
+  // Fields are read with explicit type checks: nlohmann's value()/get() would throw its own
+  // type_error (a message naming no field), and a double cast to an integer is undefined when
+  // the number is out of range. A null field counts as absent (HF writes "n_inner": null).
+  auto field = [&](std::initializer_list<const char*> keys, const char*& found) -> const nlohmann::json* {
+    for (const char* k : keys) {
+      auto it = j.find(k);
+      if (it != j.end() && !it->is_null()) {
+        found = k;
+        return &*it;
+      }
+    }
+    found = *keys.begin();
+    return nullptr;
+  };
+  auto get_int = [&](std::initializer_list<const char*> keys, bool required, int64_t fallback) -> int64_t {
+    const char* k;
+    const nlohmann::json* v = field(keys, k);
+    if (!v) {
+      if (required) fail(path, ": field '", k, "' is missing");
+      return fallback;
+    }
+    if (v->is_number_unsigned() && v->get<uint64_t>() > (uint64_t)INT64_MAX)
+      fail(path, ": field '", k, "' = ", v->dump(), " is out of range");
+    if (!v->is_number_integer()) fail(path, ": field '", k, "' = ", v->dump(), ": expected an integer");
+    return v->get<int64_t>();
+  };
+  auto get_float = [&](std::initializer_list<const char*> keys, double fallback) -> float {
+    const char* k;
+    const nlohmann::json* v = field(keys, k);
+    if (!v) return (float)fallback;
+    if (!v->is_number()) fail(path, ": field '", k, "' = ", v->dump(), ": expected a number");
+    const double d = v->get<double>();
+    if (!(std::fabs(d) <= FLT_MAX)) fail(path, ": field '", k, "' = ", v->dump(), " is out of range");
+    return (float)d;
+  };
+  auto get_bool = [&](const char* key, bool fallback) -> bool {
+    const char* k;
+    const nlohmann::json* v = field({key}, k);
+    if (!v) return fallback;
+    if (!v->is_boolean()) fail(path, ": field '", k, "' = ", v->dump(), ": expected true or false");
+    return v->get<bool>();
   };
   ModelConfig c;
-  c.arch = j.value("model_type", std::string());
+  const char* k;
+  const nlohmann::json* mt = field({"model_type"}, k);
+  if (mt && !mt->is_string()) fail(path, ": field 'model_type' = ", mt->dump(), ": expected a string");
+  c.arch = mt ? mt->get<std::string>() : "";
   c.name = c.arch;
   if (c.arch == "gpt2") {
-    c.n_layer = (int64_t)get({"n_layer"}, true, 0);
-    c.n_embd = (int64_t)get({"n_embd"}, true, 0);
-    c.n_head = (int64_t)get({"n_head"}, true, 0);
+    c.n_layer = get_int({"n_layer"}, true, 0);
+    c.n_embd = get_int({"n_embd"}, true, 0);
+    c.n_head = get_int({"n_head"}, true, 0);
     c.n_head_kv = c.n_head;
-    c.n_ff = (int64_t)get({"n_inner"}, false, 0);
-    if (c.n_ff <= 0) c.n_ff = 4 * c.n_embd;  // "n_inner": null means 4 * n_embd
-    c.n_ctx_train = (int64_t)get({"n_positions", "n_ctx"}, true, 0);
-    c.n_vocab = (int64_t)get({"vocab_size"}, true, 0);
-    c.norm_eps = (float)get({"layer_norm_epsilon"}, false, 1e-5);
+    c.n_ff = get_int({"n_inner"}, false, 0);
+    if (c.n_ff <= 0 && c.n_embd > 0 && c.n_embd <= (1 << 17)) c.n_ff = 4 * c.n_embd;  // "n_inner": null means 4 * n_embd
+    c.n_ctx_train = get_int({"n_positions", "n_ctx"}, true, 0);
+    c.n_vocab = get_int({"vocab_size"}, true, 0);
+    c.norm_eps = get_float({"layer_norm_epsilon"}, 1e-5);
     c.head_dim = c.n_head > 0 ? c.n_embd / c.n_head : 0;
     c.norm = NormKind::Layer;
     c.ffn = FFNKind::GELU;
@@ -117,21 +167,20 @@ ModelConfig config_from_hf_json(const std::string& path) {
     c.qkv_bias = c.out_bias = true;
     c.tied_embeddings = true;
   } else if (c.arch == "llama" || c.arch == "qwen2") {
-    c.n_layer = (int64_t)get({"num_hidden_layers"}, true, 0);
-    c.n_embd = (int64_t)get({"hidden_size"}, true, 0);
-    c.n_head = (int64_t)get({"num_attention_heads"}, true, 0);
-    c.n_head_kv = (int64_t)get({"num_key_value_heads"}, false, (double)c.n_head);
-    c.n_ff = (int64_t)get({"intermediate_size"}, true, 0);
-    c.n_ctx_train = (int64_t)get({"max_position_embeddings"}, true, 0);
-    c.n_vocab = (int64_t)get({"vocab_size"}, true, 0);
-    c.norm_eps = (float)get({"rms_norm_eps"}, false, 1e-6);
-    c.head_dim = (int64_t)get({"head_dim"}, false, c.n_head > 0 ? (double)(c.n_embd / c.n_head) : 0);
-    c.rope_theta = (float)get({"rope_theta"}, false, 10000.0);
+    c.n_layer = get_int({"num_hidden_layers"}, true, 0);
+    c.n_embd = get_int({"hidden_size"}, true, 0);
+    c.n_head = get_int({"num_attention_heads"}, true, 0);
+    c.n_head_kv = get_int({"num_key_value_heads"}, false, c.n_head);
+    c.n_ff = get_int({"intermediate_size"}, true, 0);
+    c.n_ctx_train = get_int({"max_position_embeddings"}, true, 0);
+    c.n_vocab = get_int({"vocab_size"}, true, 0);
+    c.norm_eps = get_float({"rms_norm_eps"}, 1e-6);
+    c.head_dim = get_int({"head_dim"}, false, c.n_head > 0 ? c.n_embd / c.n_head : 0);
+    c.rope_theta = get_float({"rope_theta"}, 10000.0);
     c.rope = RopeKind::NeoX;  // HF weights are not permuted: rotate_half layout
-    c.qkv_bias = c.arch == "qwen2" || j.value("attention_bias", false);
-    c.tied_embeddings = j.value("tie_word_embeddings", c.arch == "qwen2");
-    if (j.contains("rope_scaling") && !j["rope_scaling"].is_null())
-      fail(path, ": rope_scaling is not supported yet");
+    c.qkv_bias = c.arch == "qwen2" || get_bool("attention_bias", false);
+    c.tied_embeddings = get_bool("tie_word_embeddings", c.arch == "qwen2");
+    if (field({"rope_scaling"}, k)) fail(path, ": rope_scaling is not supported yet");
   } else {
     fail(path, ": model_type '", c.arch, "' is not supported for Hugging Face directories (expected gpt2, llama or qwen2)");
   }

@@ -70,14 +70,15 @@ void fill_tokens(TokenizerSpec& s, const std::map<int64_t, std::string>& by_id, 
   int64_t max_id = by_id.rbegin()->first;
   if (by_id.begin()->first < 0) fail(where, ": negative token id ", by_id.begin()->first);
   if (max_id >= (int64_t)INT32_MAX) fail(where, ": token id ", max_id, " is too large");
-  s.tokens.assign((size_t)max_id + 1, std::string());
-  std::vector<bool> seen((size_t)max_id + 1, false);
-  for (const auto& [id, t] : by_id) {
-    s.tokens[(size_t)id] = t;
-    seen[(size_t)id] = true;
+  // by_id is sorted and holds distinct ids >= 0, so they are 0..max_id without gaps exactly when
+  // the i-th id is i. Checked before allocating: one huge id must not cost max_id strings.
+  int64_t expect = 0;
+  for (const auto& entry : by_id) {
+    if (entry.first != expect) fail(where, ": token id ", expect, " has no token (ids must be 0..", max_id, " without gaps)");
+    expect++;
   }
-  for (size_t i = 0; i < seen.size(); ++i)
-    if (!seen[i]) fail(where, ": token id ", i, " has no token (ids must be 0..", max_id, " without gaps)");
+  s.tokens.reserve(by_id.size());
+  for (const auto& entry : by_id) s.tokens.push_back(entry.second);
 }
 
 // Byte-level pre-tokenizer name from tokenizer.json's pre_tokenizer.
