@@ -187,6 +187,62 @@ TEST(GGUF, RejectsBadFilesWithClearErrors) {
     }
     cases.push_back({"arrays nested too deep", g.b, "nested deeper"});
   }
+  {
+    GGUFBuilder g;
+    g.header(3, 1, 0);
+    g.tensor_info("t", {1ull << 21, 1ull << 21, 1ull << 21}, 0, 0);  // each dimension plausible, product 2^63
+    cases.push_back({"dimension product overflows", g.b, "element count overflows"});
+  }
+  {
+    GGUFBuilder g;
+    g.header(3, 1, 0);
+    g.tensor_info("t", {2, 2, 2, 2, 2}, 0, 0);
+    cases.push_back({"five dimensions", g.b, "5 dimensions (expected 1..4)"});
+  }
+  {
+    GGUFBuilder g;
+    g.header(3, 0, 1);
+    g.str("arr");
+    g.put<uint32_t>(9);
+    g.put<uint32_t>(0);
+    g.put<uint64_t>(1ull << 40);
+    cases.push_back({"absurd array length", g.b, "array length 1099511627776 is absurd"});
+  }
+  {
+    // 17 Mi one-byte elements are really in the file, but would take 48 bytes each in memory.
+    GGUFBuilder g;
+    g.header(3, 0, 1);
+    g.str("arr");
+    g.put<uint32_t>(9);
+    g.put<uint32_t>(0);
+    g.put<uint64_t>(17ull << 20);
+    g.b.resize(g.b.size() + (17 << 20));
+    cases.push_back({"too many array elements in total", g.b, "arrays hold more than 16777216 elements in total"});
+  }
+  {
+    GGUFBuilder g;
+    g.header(3, 0, 2);
+    g.kv_u32("k", 1);
+    g.kv_u32("k", 2);
+    cases.push_back({"duplicate key", g.b, "metadata key 'k' appears twice"});
+  }
+  {
+    GGUFBuilder g;
+    g.header(3, 2, 0);
+    g.tensor_info("t", {8}, 0, 0);
+    g.tensor_info("t", {8}, 0, 32);
+    g.align(32);
+    g.b.resize(g.b.size() + 64);
+    cases.push_back({"duplicate tensor", g.b, "tensor 't' appears twice"});
+  }
+  {
+    GGUFBuilder g;
+    g.header(3, 1, 0);
+    g.tensor_info("t", {8}, 0, 4);
+    g.align(32);
+    g.b.resize(g.b.size() + 64);
+    cases.push_back({"misaligned tensor offset", g.b, "offset 4 is not aligned to 32"});
+  }
   for (const auto& c : cases) {
     const std::string p = test::temp_path("bad.gguf");
     test::write_bytes(p, c.bytes);

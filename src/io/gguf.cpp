@@ -11,6 +11,10 @@ namespace {
 
 constexpr uint64_t kMaxStringLen = 1ull << 30;   // 1 GiB: no metadata string is larger
 constexpr uint64_t kMaxArrayLen = 1ull << 31;
+// Each array element becomes a 48-byte GGUFValue, so a file of small elements (u8) would
+// cost 48x its size in memory: all arrays together may hold at most 16 Mi elements (768 MiB).
+// The largest real vocabularies (262,144 tokens, with scores and types) use under 1 Mi.
+constexpr uint64_t kMaxArrayElementsTotal = 1ull << 24;
 constexpr int kMaxArrayDepth = 8;
 constexpr uint32_t kMaxDims = 4;
 
@@ -61,7 +65,8 @@ size_t scalar_size(GGUFType t) {
   }
 }
 
-GGUFValue read_value(Reader& r, GGUFType type, const std::string& key, const std::string& path, int depth) {
+GGUFValue read_value(Reader& r, GGUFType type, const std::string& key, const std::string& path, int depth,
+                     uint64_t& elements) {
   GGUFValue val;
   val.type = type;
   switch (type) {
@@ -91,10 +96,13 @@ GGUFValue read_value(Reader& r, GGUFType type, const std::string& key, const std
       // Each element takes at least its scalar size (strings/arrays at least 8 bytes).
       const size_t min_elem = scalar_size((GGUFType)et) ? scalar_size((GGUFType)et) : 8;
       r.need(n * min_elem, "metadata '" + key + "' array of " + std::to_string(n) + " elements");
+      elements += n;
+      if (elements > kMaxArrayElementsTotal)
+        fail(path, ": metadata '", key, "': arrays hold more than ", kMaxArrayElementsTotal, " elements in total");
       val.elem_type = (GGUFType)et;
       std::vector<GGUFValue> items;
       items.reserve((size_t)n);
-      for (uint64_t i = 0; i < n; i++) items.push_back(read_value(r, (GGUFType)et, key, path, depth + 1));
+      for (uint64_t i = 0; i < n; i++) items.push_back(read_value(r, (GGUFType)et, key, path, depth + 1, elements));
       val.v = std::move(items);
       break;
     }
@@ -137,11 +145,12 @@ GGUFFile::GGUFFile(const std::string& path) : file_(std::make_unique<MappedFile>
   if (n_kv > r.remaining() / 13) fail(p, ": metadata count ", n_kv, " cannot fit in a file of ", file_->size(), " bytes");
   if (n_tensors > r.remaining() / 32) fail(p, ": tensor count ", n_tensors, " cannot fit in a file of ", file_->size(), " bytes");
 
+  uint64_t array_elements = 0;
   for (uint64_t i = 0; i < n_kv; i++) {
     std::string key = r.read_string("metadata key #" + std::to_string(i));
     const uint32_t t = r.read<uint32_t>("type of metadata '" + key + "'");
     if (t > (uint32_t)GGUFType::FLOAT64) fail(p, ": metadata '", key, "': unknown value type ", t);
-    GGUFValue v = read_value(r, (GGUFType)t, key, p, 0);
+    GGUFValue v = read_value(r, (GGUFType)t, key, p, 0, array_elements);
     if (kv_.count(key)) fail(p, ": metadata key '", key, "' appears twice");
     kv_.emplace(std::move(key), std::move(v));
   }
