@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -615,7 +616,8 @@ ProbeResult run_probe(const ProbeOptions& opt) {
   // ---- compute
   auto add = [&](const std::string& name, const std::string& format, double (*k)(int64_t), double ops) {
     say("compute " + name);
-    Measured m = measure(pool, [&](int, int64_t iters) { g_sink += (uint64_t)k(iters); }, ops, rep_s, budget, 5);
+    // The result's bits, not its value: a negative or huge double cast to an integer is undefined.
+    Measured m = measure(pool, [&](int, int64_t iters) { g_sink += std::bit_cast<uint64_t>(k(iters)); }, ops, rep_s, budget, 5);
     util_sum += m.utilization, util_n++;
     r.compute.push_back({name, format, m.rate});
   };
