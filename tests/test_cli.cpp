@@ -60,7 +60,7 @@ TEST(CLI, BadArgumentsAndLimits) {
   expect_error("generate -m " + model() + " -p hi -t 0", "--threads");
   expect_error("generate -m " + model() + " -p hi --top-p 0", "--top-p");
   expect_error("generate -m " + model() + " -p hi -n 9000", "exceed the model's context of 8192");
-  expect_error("generate -m " + model() + " -p hi -n 100 -c 50", "need a context of");
+  expect_error("generate -m " + model() + " -p 'one two three four five' -n 4 -c 3", "does not fit a context of 3");
   expect_error("generate -m " + model(), "-p TEXT or -f FILE");
   expect_error("generate -m " + model() + " -f /no/such/prompt.txt", "/no/such/prompt.txt");
   // A prompt longer than the model's 8192-token context.

@@ -37,9 +37,10 @@ struct CmdResult {
   std::string out;  // stdout and stderr together
 };
 
-// Runs the rooflm CLI with `args` (a shell word list), capturing stdout and stderr.
-inline CmdResult run_rooflm(const std::string& args) {
-  const std::string cmd = rooflm_binary() + " " + args + " 2>&1";
+// Runs the rooflm CLI with `args` (a shell word list), capturing stdout and stderr. `shell_prefix`
+// runs first in the same shell (e.g. "ulimit -f 4;").
+inline CmdResult run_rooflm(const std::string& args, const std::string& shell_prefix = "") {
+  const std::string cmd = shell_prefix + " " + rooflm_binary() + " " + args + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   CmdResult r{-1, ""};
   if (!p) return r;

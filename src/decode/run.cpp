@@ -27,8 +27,10 @@ int64_t context_for(const ModelConfig& cfg, int64_t n_prompt, int64_t n_predict,
     fail("-n ", n_predict, ": prompt (", n_prompt, " tokens) + ", n_predict, " new tokens exceed the model's context of ",
          cfg.n_ctx_train, " tokens");
   const int64_t n_ctx = n_ctx_flag > 0 ? n_ctx_flag : std::min<int64_t>(cfg.n_ctx_train, (need + 255) / 256 * 256);
-  if (n_ctx < need)
-    fail("-c ", n_ctx_flag, ": prompt (", n_prompt, " tokens) + -n ", n_predict, " need a context of ", need);
+  // An explicit -c below prompt + n is honoured: generation stops when the cache is full, with
+  // stop reason "context" (the prompt itself must fit).
+  if (n_ctx < n_prompt)
+    fail("-c ", n_ctx_flag, ": the prompt (", n_prompt, " tokens) does not fit a context of ", n_ctx, " tokens");
   return n_ctx;
 }
 

@@ -32,7 +32,9 @@ std::vector<int32_t> encode_prompt(const Tokenizer& tok, const std::string& text
                                    const std::string& system = "");
 
 // Context for a prompt of n_prompt tokens + n_predict new ones: n_ctx_flag when > 0, else
-// prompt + n rounded up to 256 and capped by the model. Throws Error when it cannot fit.
+// prompt + n rounded up to 256 and capped by the model. Throws Error when prompt + n exceeds the
+// model's context or the prompt exceeds n_ctx_flag; an n_ctx_flag below prompt + n is allowed
+// (generation then stops when the context is full, stop reason "context").
 int64_t context_for(const ModelConfig& cfg, int64_t n_prompt, int64_t n_predict, int64_t n_ctx_flag = 0);
 
 struct GenerationRun {

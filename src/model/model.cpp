@@ -168,10 +168,11 @@ void Model::load_gguf(const std::string& path) {
     L.b_down = vec(p + "ffn_down.bias", c.n_embd, c.out_bias);
   }
   tokenizer_ = std::make_unique<Tokenizer>(tokenizer_spec_from_gguf(f));
-  const MappedFile* mf = &f.mapped();
-  prepare_for_kernels(&mf, 1);
+  // Checked before repacking, the only costly step of a load.
   if (tokenizer_->n_vocab() > c.n_vocab)
     fail(path, ": tokenizer has ", tokenizer_->n_vocab(), " tokens but the embedding only ", c.n_vocab, " rows");
+  const MappedFile* mf = &f.mapped();
+  prepare_for_kernels(&mf, 1);
 }
 
 void Model::load_hf_dir(const std::string& dir) {
@@ -279,11 +280,11 @@ void Model::load_hf_dir(const std::string& dir) {
     }
   }
   tokenizer_ = std::make_unique<Tokenizer>(tokenizer_spec_from_hf_dir(dir));
+  if (tokenizer_->n_vocab() > c.n_vocab)
+    fail(dir, ": tokenizer has ", tokenizer_->n_vocab(), " tokens but the embedding only ", c.n_vocab, " rows");
   std::vector<const MappedFile*> mfs;
   for (const auto& st : safetensors_) mfs.push_back(&st->mapped());
   prepare_for_kernels(mfs.data(), mfs.size());
-  if (tokenizer_->n_vocab() > c.n_vocab)
-    fail(dir, ": tokenizer has ", tokenizer_->n_vocab(), " tokens but the embedding only ", c.n_vocab, " rows");
 }
 
 }  // namespace rooflm
