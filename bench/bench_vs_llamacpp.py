@@ -206,7 +206,7 @@ def main() -> None:
 
     summary = summarize(rows)
     print(f"\n{os.path.basename(args.model)} | {len(rows)} prompts from {args.prompts} | {args.n} tokens, greedy | "
-          f"{args.threads} threads | load average {load_before[0]:.1f} -> {os.getloadavg()[0]:.1f}\n")
+          f"{args.threads} thread{'s' if args.threads != 1 else ''} | load average {load_before[0]:.1f} -> {os.getloadavg()[0]:.1f}\n")
     print(f"| engine, mode | decode tok/s, median [min - max] | vs llama.cpp plain | vs rooflm baseline | notes |")
     print(f"|---|---|---|---|---|")
     for s in summary:

@@ -64,6 +64,8 @@ ordered_json points_json(const roofline::ChartSpec& c) {
 
 }  // namespace
 
+std::string count_of(int64_t n, const std::string& noun) { return std::to_string(n) + " " + noun + (n == 1 ? "" : "s"); }
+
 std::vector<std::string> greedy_failures(const std::vector<ModeSummary>& modes) {
   std::vector<std::string> out;
   for (const auto& s : modes) {
@@ -80,9 +82,10 @@ std::string format_table(const BenchInfo& info, const std::vector<ModeSummary>& 
   std::ostringstream o;
   o << "rooflm bench: " << std::filesystem::path(info.model).filename().string();
   if (!info.draft.empty()) o << " (draft " << std::filesystem::path(info.draft).filename().string() << ")";
-  o << " | " << info.n_prompts << " prompts from " << info.prompts_file << (info.chat ? ", chat template" : ", raw text")
-    << " | " << info.n_predict << " tokens, " << (info.temp <= 0 ? std::string("greedy") : "temp " + fmt("%g", info.temp))
-    << " | " << info.threads << " threads | warm-up " << info.warmup << "\n\n";
+  o << " | " << count_of((int64_t)info.n_prompts, "prompt") << " from " << info.prompts_file
+    << (info.chat ? ", chat template" : ", raw text") << " | " << count_of(info.n_predict, "token") << ", "
+    << (info.temp <= 0 ? std::string("greedy") : "temp " + fmt("%g", info.temp)) << " | "
+    << count_of(info.threads, "thread") << " | warm-up " << info.warmup << "\n\n";
   char line[512];
   const char* head = "%-9s %7s %15s %15s %7s %13s %8s %5s  %-13s %6s %6s %7s  %s\n";
   std::snprintf(line, sizeof line, head, "mode", "tok/s", "[min - max]", "IQR", "speedup", "[min - max]", "tok/step",

@@ -33,6 +33,9 @@ nlohmann::ordered_json bench_json(const BenchInfo& info, const std::vector<ModeS
                                   const std::vector<RunRecord>& runs, const std::vector<PreparedPrompt>& prompts,
                                   const roofline::ChartSpec& whole_model, const roofline::ChartSpec& per_op);
 
+// "1 thread", "2 threads": counts in headlines and chart subtitles.
+std::string count_of(int64_t n, const std::string& noun);
+
 // "chain: 2 of 8 prompts differ from baseline (HumanEval/3, mt_bench/81)", one per failing mode.
 std::vector<std::string> greedy_failures(const std::vector<ModeSummary>& modes);
 

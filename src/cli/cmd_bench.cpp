@@ -102,9 +102,9 @@ void run_bench_command(const BenchOptions& o) {
   // The file name says which model and quantization; GGUF general.name is often a training tag.
   const std::string what = std::filesystem::path(o.model).filename().replace_extension().string() + " on " +
                            (charts ? hw.name : std::string("this machine"));
-  const std::string sub = std::to_string(plan.prompts.size()) + " prompts x " + std::to_string(o.n_predict) +
-                          " tokens, " + std::to_string(o.threads) + " threads; every kernel call counted (rejected " +
-                          "candidates and drafts included); compulsory bytes";
+  const std::string sub = bench::count_of((int64_t)plan.prompts.size(), "prompt") + " x " +
+                          bench::count_of(o.n_predict, "token") + ", " + bench::count_of(o.threads, "thread") +
+                          "; every kernel call counted (rejected candidates and drafts included); compulsory bytes";
   whole.hw = per_op.hw = hw;
   whole.title = "rooflm bench: " + what + ", whole model, measured";
   whole.subtitle = sub + "; performance = FLOPs / wall-clock decode (prefill) time";
