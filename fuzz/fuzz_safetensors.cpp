@@ -14,10 +14,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       // The mapping is not ASan-tracked memory, so check the bounds the reader promised here.
       if (t.nbytes > 0 && (t.data < begin || t.data > end || t.nbytes > (size_t)(end - t.data)))
         fuzz::finding("tensor '" + name + "' lies outside the file");
-      int64_t n = 1;
-      for (int64_t d : t.shape) n *= d;
+      // The reader promised a sane element count: the product of the shape may not wrap.
+      uint64_t n = 1;
+      for (int64_t d : t.shape)
+        if (d <= 0 || __builtin_mul_overflow(n, (uint64_t)d, &n) || n > (1ull << 40))
+          fuzz::finding("tensor '" + name + "': absurd shape accepted");
       const size_t elem = t.type == DType::F32 ? 4 : 2;
-      if (t.nbytes != (size_t)n * elem) fuzz::finding("tensor '" + name + "': nbytes does not match its shape");
+      if (t.nbytes != n * elem) fuzz::finding("tensor '" + name + "': nbytes does not match its shape");
       if (t.nbytes > 0) {
         volatile uint8_t sink = t.data[0];
         sink = t.data[t.nbytes - 1];

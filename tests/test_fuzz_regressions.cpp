@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "io/safetensors.h"
 #include "model/config.h"
 #include "test_util.h"
 #include "tokenizer/tokenizer.h"
@@ -74,4 +75,12 @@ TEST(FuzzRegression, HfTokenizerWithAHugeTokenId) {
   const std::string dir = tokenizer_dir_with("hf_tokenizer_huge_token_id.json");
   expect_error([&] { tokenizer_spec_from_hf_dir(dir); }, "token id 1 has no token (ids must be 0..1500000000 without gaps)");
   fs::remove_all(dir);
+}
+
+// Found by the bad-input survey for docs/HARDENING.md, not by the fuzzer: shape [2^32, 2^32]
+// (each dimension allowed) multiplied to 2^64, which wrapped to 0 elements, so a tensor of
+// 16 quintillion values with data_offsets [0, 0] was accepted.
+TEST(FuzzRegression, SafetensorsShapeWhoseProductWraps) {
+  expect_error([] { SafetensorsFile f(fixture("safetensors_shape_product_wraps.safetensors")); },
+               "tensor 'w': element count is absurd (over 2^40)");
 }

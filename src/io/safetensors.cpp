@@ -43,8 +43,9 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : file_(std::make_uniq
     for (const auto& d : t["shape"]) {
       if (!d.is_number_unsigned() || d.get<uint64_t>() == 0 || d.get<uint64_t>() > (1ull << 32))
         fail(what, ": shape has an invalid dimension");
+      // Checked before multiplying: [2^32, 2^32] would wrap to 0 elements and pass.
+      if (d.get<uint64_t>() > (1ull << 40) / n) fail(what, ": element count is absurd (over 2^40)");
       n *= d.get<uint64_t>();
-      if (n > (1ull << 40)) fail(what, ": element count is absurd");
       st.shape.push_back((int64_t)d.get<uint64_t>());
     }
     const auto& off = t["data_offsets"];
