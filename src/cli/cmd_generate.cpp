@@ -29,6 +29,7 @@ struct GenerateOptions {
   SamplerParams sampling;
   std::string spec_mode = "none";
   std::string tree_adapt = "on";
+  std::string kv_type = "f16";
   spec::SpecConfig spec;
 };
 
@@ -42,6 +43,7 @@ void run_generate(const GenerateOptions& o) {
   if (o.tree_adapt != "on" && o.tree_adapt != "off") fail("--tree-adapt: expected on or off, got '", o.tree_adapt, "'");
   sc.adaptive = o.tree_adapt == "on";
   sc.validate();
+  const DType kv_type = kv_type_from_name(o.kv_type);
   std::string text = o.prompt_file.empty() ? o.prompt : roofline::read_file(o.prompt_file, "-f");
   if (text.empty()) fail("-p/-f: the prompt is empty");
 
@@ -64,7 +66,7 @@ void run_generate(const GenerateOptions& o) {
     std::fwrite(s.data(), 1, s.size(), stdout);
     std::fflush(stdout);
   };
-  const GenerationRun run = run_generation(*model, pool, prompt, o.n_predict, n_ctx, o.sampling, sc, on_token);
+  const GenerationRun run = run_generation(*model, pool, prompt, o.n_predict, n_ctx, o.sampling, sc, on_token, kv_type);
   prof::enable(false);
   const GenerateResult& r = run.result;
   const spec::SpecStats& st = run.stats;
@@ -115,7 +117,7 @@ void run_generate(const GenerateOptions& o) {
     }
     js << ", \"threads\": " << threads
        << ", \"load_ms\": " << model->load_ms() << ", \"n_ctx\": " << run.n_ctx
-       << ", \"kv_cache_mb\": " << run.kv_bytes / 1048576.0
+       << ", \"kv_cache_mb\": " << run.kv_bytes / 1048576.0 << ", \"kv_type\": " << json_string(o.kv_type)
        << ", \"peak_rss_mb\": " << peak_rss_mb() << ", \"model\": " << json_string(o.model) << "}\n";
     std::fputs(js.str().c_str(), stdout);
   } else {
@@ -159,6 +161,7 @@ void register_generate(CLI::App& app) {
   g->add_option("--system", o->system, "System message for --chat");
   g->add_flag("--json", o->json, "Print one JSON object instead of streaming text");
   g->add_option("--profile", o->profile, "Write the per-kernel profile (JSON) to this file");
+  g->add_option("--kv-type", o->kv_type, "KV cache number format: f16 or f32 (default f16)");
   g->add_option("--spec", o->spec_mode, "Speculative decoding: none, chain, tree or staged (default none)");
   g->add_option("-d,--draft", o->spec.draft_path, "Draft model (same tokenizer) for --spec chain|tree|staged");
   g->add_option("--draft-len", o->spec.draft_len, "Draft depth K: chain length / deepest tree level (default 12)");

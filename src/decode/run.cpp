@@ -34,13 +34,20 @@ int64_t context_for(const ModelConfig& cfg, int64_t n_prompt, int64_t n_predict,
   return n_ctx;
 }
 
+DType kv_type_from_name(const std::string& name, const char* flag) {
+  if (name == "f16") return DType::F16;
+  if (name == "f32") return DType::F32;
+  fail(flag, ": expected f16 or f32, got '", name, "'");
+}
+
 GenerationRun run_generation(const Model& model, ThreadPool& pool, const std::vector<int32_t>& prompt,
                              int64_t n_predict, int64_t n_ctx, const SamplerParams& sampling,
-                             const spec::SpecConfig& cfg, const TokenCallback& on_token) {
+                             const spec::SpecConfig& cfg, const TokenCallback& on_token, DType kv_type) {
   spec::SpecSetup setup = spec::make_spec(cfg, model, sampling, n_ctx, pool);
   SessionOptions so;
   so.n_ctx = n_ctx;
   so.max_logits = setup.max_logits;
+  so.kv_type = kv_type;
   Session session(model, so, pool);
   Sampler sampler(sampling, model.config().n_vocab);
 

@@ -49,6 +49,10 @@ struct GenerationRun {
 // cfg is validated (errors name the --spec flags). Plain decoding when cfg.mode is None.
 GenerationRun run_generation(const Model& model, ThreadPool& pool, const std::vector<int32_t>& prompt,
                              int64_t n_predict, int64_t n_ctx, const SamplerParams& sampling,
-                             const spec::SpecConfig& cfg, const TokenCallback& on_token = nullptr);
+                             const spec::SpecConfig& cfg, const TokenCallback& on_token = nullptr,
+                             DType kv_type = DType::F16);
+
+// "f16" or "f32" (the --kv-type flag) as the Session's KV cache format; throws Error naming `flag`.
+DType kv_type_from_name(const std::string& name, const char* flag = "--kv-type");
 
 }  // namespace rooflm
