@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/threadpool.h"
 #include "model/model.h"
 #include "test_util.h"
 
@@ -297,4 +298,38 @@ TEST(Hardening, FailingRunsLeaveExistingOutputFilesUntouched) {
   EXPECT_EQ(chart.rfind("<svg", 0) == 0 || chart.rfind("<?xml", 0) == 0, true) << chart.substr(0, 80);
   EXPECT_NE(chart.find("</svg>"), std::string::npos);
   fs::remove_all(dir);
+}
+
+TEST(Hardening, AbsurdThreadCountsAreRefused) {
+  EXPECT_THROW(ThreadPool(ThreadPool::kMaxThreads + 1), Error);
+  EXPECT_THROW(ThreadPool(-3), Error);
+  ROOFLM_REQUIRE_DEFAULT_MODEL();
+  // 100,000 threads on a small machine would thrash for hours: refused before loading.
+  const auto r = test::run_rooflm("generate -m " + model() + " -p hi -n 1 -t 100000");
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("-t/--threads: expected 1..1024, got 100000"), std::string::npos) << r.out;
+}
+
+TEST(Hardening, ThreadsTheSystemRefusesGiveAnErrorNotATerminate) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "sanitizer runtimes reserve terabytes of address space: ulimit -v would stop them";
+#else
+  // 1,000 threads need 8 GB of stacks; 1 GB of address space runs out part-way. The pool joins
+  // the threads it started and reports the failure (destroying them unjoined would abort).
+  const std::string p = write_model(TinyModel{}, "tiny_threads.gguf");
+  const auto r = test::run_rooflm("generate -m " + p + " -p hi -n 1 -t 1000", "ulimit -v 1000000;");
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("threads: the system started only "), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("terminate called"), std::string::npos) << r.out;
+  std::remove(p.c_str());
+#endif
+}
+
+TEST(Hardening, BadProfilePathIsRefusedBeforeTheRun) {
+  ROOFLM_REQUIRE_DEFAULT_MODEL();
+  const auto r = test::run_rooflm("generate -m " + model() + " -p hi -n 1 --profile /no/such/dir/p.json");
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("--profile '/no/such/dir/p.json': directory '/no/such/dir' does not exist"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("[rooflm] prompt"), std::string::npos) << "nothing was generated: " << r.out;
 }

@@ -34,8 +34,10 @@ struct GenerateOptions {
 };
 
 void run_generate(const GenerateOptions& o) {
-  if (o.threads < 1) fail("-t/--threads: expected at least 1, got ", o.threads);
+  if (o.threads < 1 || o.threads > ThreadPool::kMaxThreads)
+    fail("-t/--threads: expected 1..", ThreadPool::kMaxThreads, ", got ", o.threads);
   const int threads = o.threads;
+  check_output(o.profile, "--profile");  // before the run, not after it
   if (o.n_predict < 0) fail("-n: expected a number of tokens >= 0, got ", o.n_predict);
   o.sampling.validate();
   spec::SpecConfig sc = o.spec;

@@ -2,6 +2,8 @@
 
 #include <immintrin.h>
 
+#include <system_error>
+
 #include "core/error.h"
 
 namespace rooflm {
@@ -10,12 +12,24 @@ namespace rooflm {
 // gap between two kernels of a decode step, short enough not to starve other processes.
 constexpr int kSpinIterations = 2000;
 
+// More threads than kMaxThreads only thrash (1,024 on 2 cores already take 6 s a token, as
+// every job wakes them all); the bound keeps a typo in -t from hanging the run.
 ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads) {
-  if (n_threads < 1) fail("threads: expected at least 1, got ", n_threads);
-  for (int i = 1; i < n_threads; i++) workers_.emplace_back([this, i] { worker_loop(i); });
+  if (n_threads < 1 || n_threads > kMaxThreads) fail("threads: expected 1..", kMaxThreads, ", got ", n_threads);
+  try {
+    for (int i = 1; i < n_threads; i++) workers_.emplace_back([this, i] { worker_loop(i); });
+  } catch (const std::system_error& e) {
+    // The destructor will not run for a constructor that throws, and destroying joinable
+    // threads would terminate the process: join the ones started here.
+    const size_t started = workers_.size();
+    stop_workers();
+    fail("threads: the system started only ", started + 1, " of ", n_threads, " threads (", e.what(), ")");
+  }
 }
 
-ThreadPool::~ThreadPool() {
+ThreadPool::~ThreadPool() { stop_workers(); }
+
+void ThreadPool::stop_workers() {
   stop_.store(true);
   generation_.fetch_add(1);
   {

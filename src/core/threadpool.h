@@ -17,7 +17,10 @@ class ThreadPool {
   // fn(begin, end, thread_index)
   using RangeFn = std::function<void(int64_t, int64_t, int)>;
 
+  // 1..kMaxThreads threads, else Error. If the system refuses a thread, the ones started are
+  // joined and an Error says how many could start.
   explicit ThreadPool(int n_threads);
+  static constexpr int kMaxThreads = 1024;
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
@@ -33,6 +36,7 @@ class ThreadPool {
 
  private:
   void worker_loop(int index);
+  void stop_workers();
 
   int n_threads_;
   std::vector<std::thread> workers_;
