@@ -91,6 +91,15 @@ std::vector<float> to_f32(DType type, const uint8_t* data, int64_t n) {
   return out;
 }
 
+// The tokenizer's errors name the bad field (in GGUF's terms); this adds the file they came from.
+std::unique_ptr<Tokenizer> make_tokenizer(TokenizerSpec spec, const std::string& source) {
+  try {
+    return std::make_unique<Tokenizer>(std::move(spec));
+  } catch (const Error& e) {
+    fail(source, ": ", e.what());
+  }
+}
+
 }  // namespace
 
 void Model::load_gguf(const std::string& path) {
@@ -167,7 +176,7 @@ void Model::load_gguf(const std::string& path) {
     L.b_up = vec(p + "ffn_up.bias", c.n_ff, c.out_bias);
     L.b_down = vec(p + "ffn_down.bias", c.n_embd, c.out_bias);
   }
-  tokenizer_ = std::make_unique<Tokenizer>(tokenizer_spec_from_gguf(f));
+  tokenizer_ = make_tokenizer(tokenizer_spec_from_gguf(f), path);
   // Checked before repacking, the only costly step of a load.
   if (tokenizer_->n_vocab() > c.n_vocab)
     fail(path, ": tokenizer has ", tokenizer_->n_vocab(), " tokens but the embedding only ", c.n_vocab, " rows");
@@ -279,7 +288,7 @@ void Model::load_hf_dir(const std::string& dir) {
       L.w_down = linear(p + "mlp.down_proj.weight", c.n_embd, c.n_ff);
     }
   }
-  tokenizer_ = std::make_unique<Tokenizer>(tokenizer_spec_from_hf_dir(dir));
+  tokenizer_ = make_tokenizer(tokenizer_spec_from_hf_dir(dir), dir);
   if (tokenizer_->n_vocab() > c.n_vocab)
     fail(dir, ": tokenizer has ", tokenizer_->n_vocab(), " tokens but the embedding only ", c.n_vocab, " rows");
   std::vector<const MappedFile*> mfs;
