@@ -14,7 +14,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-DEB_PACKAGES="build-essential cmake pkg-config python3 python3-pip libgtest-dev libbenchmark-dev libpcre2-dev nlohmann-json3-dev libcli11-dev librsvg2-bin"
+# clang + libclang-rt-dev: libFuzzer for the fuzz stage of scripts/run_tests.sh.
+DEB_PACKAGES="build-essential cmake pkg-config python3 python3-pip libgtest-dev libbenchmark-dev libpcre2-dev nlohmann-json3-dev libcli11-dev librsvg2-bin clang libclang-rt-dev"
 missing=""
 for p in $DEB_PACKAGES; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
