@@ -19,21 +19,26 @@ scripts/setup.sh --build-dir build --models smollm2,gemma3
 # Threaded suites for ThreadSanitizer (gtest names; ctest -R regex).
 TSAN_TESTS='^(ThreadPool|Matmul[A-Za-z]*|Attention|Ops|Weights|Session)\.'
 
+# (run_stage runs inside `if`, where bash ignores set -e: every step is chained with &&.)
 sanitized_build() {  # DIR CMAKE_OPTION
-  cmake -S . -B "$1" -DCMAKE_BUILD_TYPE=RelWithDebInfo -D"$2"=ON -DROOFLM_BUILD_BENCH=OFF >/dev/null
-  cmake --build "$1" -j "$JOBS"
+  cmake -S . -B "$1" -DCMAKE_BUILD_TYPE=RelWithDebInfo -D"$2"=ON -DROOFLM_BUILD_BENCH=OFF >/dev/null &&
+    cmake --build "$1" -j "$JOBS"
+}
+run_ctest() {  # DIR [ctest options]
+  local dir="$1"
+  shift
+  ctest --test-dir "$dir" --output-on-failure --no-tests=error -j "$JOBS" "$@"
 }
 run_stage() {
   case "$1" in
-    unit) ctest --test-dir build --output-on-failure -j "$JOBS" --timeout 600 ;;
+    unit) run_ctest build --timeout 600 ;;
     asan)
-      sanitized_build build-asan ROOFLM_SANITIZE
-      ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-        ctest --test-dir build-asan --output-on-failure -j "$JOBS" --timeout 1200 ;;
+      sanitized_build build-asan ROOFLM_SANITIZE &&
+        ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+          run_ctest build-asan --timeout 1200 ;;
     tsan)
-      sanitized_build build-tsan ROOFLM_TSAN
-      TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-        ctest --test-dir build-tsan --output-on-failure -j "$JOBS" --timeout 1200 -R "$TSAN_TESTS" ;;
+      sanitized_build build-tsan ROOFLM_TSAN &&
+        TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 run_ctest build-tsan --timeout 1200 -R "$TSAN_TESTS" ;;
     fuzz) scripts/run_fuzz.sh --time "${ROOFLM_FUZZ_TIME:-60}" ;;
     *) echo "run_tests.sh: unknown stage '$1' (expected unit, asan, tsan, fuzz)" >&2; return 2 ;;
   esac
