@@ -308,6 +308,13 @@ TEST(Hardening, AbsurdThreadCountsAreRefused) {
   const auto r = test::run_rooflm("generate -m " + model() + " -p hi -n 1 -t 100000");
   EXPECT_EQ(r.status, 1) << r.out;
   EXPECT_NE(r.out.find("-t/--threads: expected 1..1024, got 100000"), std::string::npos) << r.out;
+  // every subcommand applies the same check before any work (bench before loading its model)
+  const auto b = test::run_rooflm("bench -m " + model() + " --prompts /nonexistent.jsonl -t 5000");
+  EXPECT_EQ(b.status, 1) << b.out;
+  EXPECT_NE(b.out.find("-t/--threads: expected 1..1024, got 5000"), std::string::npos) << b.out;
+  const auto p = test::run_rooflm("probe --quick --no-save -t -2");
+  EXPECT_EQ(p.status, 1) << p.out;
+  EXPECT_NE(p.out.find("-t/--threads: expected 0 (all available) or 1..1024, got -2"), std::string::npos) << p.out;
 }
 
 TEST(Hardening, ThreadsTheSystemRefusesGiveAnErrorNotATerminate) {

@@ -41,7 +41,7 @@ struct BenchOptions {
 
 void run_bench_command(const BenchOptions& o) {
   // Every flag is checked before the model loads or anything runs.
-  if (o.threads < 1) fail("-t/--threads: expected at least 1, got ", o.threads);
+  check_threads(o.threads);
   if (o.n_predict < 1) fail("-n: expected a number of tokens >= 1, got ", o.n_predict);
   if (o.limit < 0) fail("--limit: expected a number of prompts >= 1 (or 0 for all), got ", o.limit);
   if (o.warmup < 0) fail("--warmup: expected a number of rounds >= 0, got ", o.warmup);

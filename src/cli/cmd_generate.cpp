@@ -34,8 +34,7 @@ struct GenerateOptions {
 };
 
 void run_generate(const GenerateOptions& o) {
-  if (o.threads < 1 || o.threads > ThreadPool::kMaxThreads)
-    fail("-t/--threads: expected 1..", ThreadPool::kMaxThreads, ", got ", o.threads);
+  check_threads(o.threads);
   const int threads = o.threads;
   check_output(o.profile, "--profile");  // before the run, not after it
   if (o.n_predict < 0) fail("-n: expected a number of tokens >= 0, got ", o.n_predict);

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/util.h"
 #include "core/error.h"
 #include "roofline/probe.h"
 #include "roofline/util.h"
@@ -18,7 +19,7 @@ struct ProbeArgs {
 };
 
 void run(const ProbeArgs& a) {
-  if (a.threads < 0) fail("--threads: expected a positive number of threads, got ", a.threads);
+  check_threads(a.threads, /*allow_zero=*/true);
   roofline::ProbeResult r;
   std::string cache_path;
   if (a.cached) {

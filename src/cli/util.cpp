@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/threadpool.h"
 
 namespace rooflm::cli {
 
@@ -18,6 +19,12 @@ double peak_rss_mb() {
 
 std::string json_string(const std::string& s) {
   return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void check_threads(int threads, bool allow_zero) {
+  if ((threads == 0 && allow_zero) || (threads >= 1 && threads <= ThreadPool::kMaxThreads)) return;
+  fail("-t/--threads: expected ", allow_zero ? "0 (all available) or " : "", "1..", ThreadPool::kMaxThreads, ", got ",
+       threads);
 }
 
 void check_output(const std::string& path, const char* what) {

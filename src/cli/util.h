@@ -12,5 +12,8 @@ std::string json_string(const std::string& s);
 // given as the file), so a bad flag never leaves some outputs written and others not.
 // Does nothing for an empty path (output not requested).
 void check_output(const std::string& path, const char* what);
+// -t/--threads: 1..ThreadPool::kMaxThreads (0 too when allow_zero: "all available"), checked
+// before any model loads.
+void check_threads(int threads, bool allow_zero = false);
 
 }  // namespace rooflm::cli
