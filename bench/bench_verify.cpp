@@ -2,6 +2,9 @@
 // vs verifying N tree nodes in one pass (all logits, as speculative verification needs).
 // The ratio time(N) / time(1) is what makes tree verification "nearly free" or not.
 //   build/rooflm_bench --benchmark_filter=Verify --benchmark_repetitions=5
+// With ROOFLM_VERIFY_PROFILE=1 each run also reports ms per forward for every op class
+// (counters qkv_ms, o_ms, up/gate/down_ms, qk/pv_ms, lm_head_ms, other_ms), from the profiler
+// over 5 extra forwards after the timed ones.
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
@@ -10,6 +13,7 @@
 
 #include "model/model.h"
 #include "model/session.h"
+#include "roofline/profiler.h"
 
 namespace {
 
@@ -42,6 +46,17 @@ void Verify(benchmark::State& state) {
   }
   for (auto _ : state) benchmark::DoNotOptimize(s.forward(tokens.data(), parents.data(), n, true));
   state.counters["tokens"] = n;
+  if (std::getenv("ROOFLM_VERIFY_PROFILE")) {
+    constexpr int kRuns = 5;
+    namespace prof = rooflm::prof;
+    prof::reset();
+    prof::set_phase("verify");
+    prof::enable(true);
+    for (int r = 0; r < kRuns; r++) s.forward(tokens.data(), parents.data(), n, true);
+    prof::enable(false);
+    for (const prof::Aggregate& a : prof::snapshot())
+      state.counters[std::string(prof::op_name(a.op)) + "_ms"] = (double)a.ns / 1e6 / kRuns;
+  }
 }
 
 BENCHMARK(Verify)
