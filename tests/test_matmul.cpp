@@ -262,18 +262,25 @@ TEST(Dequantize, FastPathsMatchRefBitExact) {
   }
 }
 
-TEST(Dequantize, GetRowReadsGgufLayoutAfterPrepare) {
+TEST(Dequantize, GetRowReadsThePackedCopyBitForBit) {
   std::mt19937 rng(3);
   for (DType t : kAllTypes) {
-    const int64_t rows = 5, cols = 512;
+    // several 16-row groups and a partial last one; 512 columns = two K super-blocks
+    const int64_t rows = 37, cols = 512;
     auto raw = random_weights(t, rows, cols, rng);
+    const auto original = raw;
     WeightMatrix w = make_weight(t, rows, cols, raw.data());
     prepare_weight(w);
+    const bool quantized = t != DType::F32 && t != DType::F16 && t != DType::BF16;
+    ASSERT_EQ(quantized, w.packed != nullptr) << dtype_name(t);
+    // The GGUF bytes are garbage from here on: get_row must read only the packed copy (the
+    // model releases the mapped file's pages after packing). Float weights are not packed.
+    if (quantized) std::fill(raw.begin(), raw.end(), 0xA5);
     std::vector<float> a(cols), b(cols);
     for (int64_t r = 0; r < rows; r++) {
       get_row(w, r, a.data());
-      dequantize_row_ref(t, raw.data() + r * w.row_stride, b.data(), cols);
-      EXPECT_EQ(0, std::memcmp(a.data(), b.data(), 4 * cols)) << dtype_name(t);
+      dequantize_row_ref(t, original.data() + r * w.row_stride, b.data(), cols);
+      ASSERT_EQ(0, std::memcmp(a.data(), b.data(), 4 * cols)) << dtype_name(t) << " row " << r;
     }
     EXPECT_THROW(get_row(w, rows, a.data()), Error);
   }

@@ -90,7 +90,8 @@ void prepare_weight(WeightMatrix& w, ThreadPool* pool = nullptr);
 // `owned` shares the buffer.
 void prepare_weights(WeightMatrix* const* ws, size_t n, ThreadPool* pool = nullptr);
 
-// Row `row` of W dequantized to f32 (embedding lookup; reads the GGUF layout).
+// Row `row` of W dequantized to f32 (embedding lookup). Reads the packed copy when there is
+// one (bit-identical to the GGUF row), so the mapped file's pages stay released.
 void get_row(const WeightMatrix& w, int64_t row, float* dst);
 
 // Smallest n_tok for which the AMX path uses tiles (below it: AVX-512 VNNI). Default 8

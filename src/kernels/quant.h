@@ -84,6 +84,10 @@ size_t group_bytes(const QuantFormat& f, int64_t cols);
 void pack_group(const QuantFormat& f, const uint8_t* data, size_t row_stride, int64_t rows,
                 int64_t cols, int64_t g, uint8_t* dst);
 
+// Row rr (0..15) of a packed group dequantized to f32, bit-identical to dequantize_row_ref
+// on the GGUF row it came from.
+void dequantize_packed_row(const QuantFormat& f, const uint8_t* group, int64_t rr, int64_t cols, float* y);
+
 // Per (token, block) activation side data.
 struct ActBlock {
   float dx;   // scale

@@ -180,6 +180,13 @@ void matmul_ref(const WeightMatrix& w, const float* x, int64_t n_tok, float* y) 
 
 void get_row(const WeightMatrix& w, int64_t row, float* dst) {
   if (row < 0 || row >= w.rows) fail("get_row: row ", row, " out of range [0, ", w.rows, ")");
+  if (w.packed) {
+    const kern::QuantFormat& f = *kern::quant_format(w.type);
+    const int64_t g = row / kern::kGroupRows;
+    kern::dequantize_packed_row(f, w.packed + (size_t)g * kern::group_bytes(f, w.cols), row % kern::kGroupRows,
+                                w.cols, dst);
+    return;
+  }
   dequantize_row(w.type, w.data + (size_t)row * w.row_stride, dst, w.cols);
 }
 
@@ -447,6 +454,62 @@ void pack_group(const QuantFormat& f, const uint8_t* data, size_t row_stride, in
           h[32 + 32 * (k % 8) + 16 + rr] = (uint8_t)bc.sc2[1];
           break;
         }
+      }
+    }
+  }
+}
+
+// Inverse of pack_group for one row, with dequantize_row_ref's arithmetic (bit-identical to
+// dequantizing the GGUF row): the embedding lookup reads the packed copy, so no page of the
+// mapped file is touched after loading.
+void dequantize_packed_row(const QuantFormat& f, const uint8_t* group, int64_t rr, int64_t cols, float* y) {
+  const int64_t nb = cols / kBlk;
+  const uint8_t* sreg = group + (size_t)nb * f.bit_bytes;
+  auto h16 = [](const uint8_t* p) {
+    uint16_t h;
+    std::memcpy(&h, p, 2);
+    return fp16_to_fp32(h);
+  };
+  for (int64_t k = 0; k < nb; k++, y += 32) {
+    const uint8_t* bits = group + (size_t)k * f.bit_bytes;
+    uint8_t u[32];
+    for (int i = 0; i < 32; i++) {
+      const int j = i / 4, pos = 4 * (int)rr + i % 4;
+      if (f.bits == Bits::B8) {
+        u[i] = bits[64 * j + pos];
+        continue;
+      }
+      int v = (bits[64 * (j % 4) + pos] >> (j >= 4 ? 4 : 0)) & 0x0F;
+      if (f.bits == Bits::B5) v |= ((bits[256 + 8 * j + pos / 8] >> (pos % 8)) & 1) << 4;
+      if (f.bits == Bits::B6) v |= ((bits[256 + 64 * (j / 4) + pos] >> (2 * (j % 4))) & 3) << 4;
+      u[i] = (uint8_t)v;
+    }
+    switch (f.scl) {
+      case Scl::Sym: {
+        const float d = h16(sreg + 32 * k + 2 * rr);
+        for (int i = 0; i < 32; i++) y[i] = d * (float)(u[i] - f.off);
+        break;
+      }
+      case Scl::Min: {
+        const float d = h16(sreg + 64 * k + 2 * rr), m = h16(sreg + 64 * k + 32 + 2 * rr);
+        for (int i = 0; i < 32; i++) y[i] = mul_r(d, (float)u[i]) + m;
+        break;
+      }
+      case Scl::KMin: {
+        const uint8_t* h = sreg + 320 * (k / 8);
+        const float ds = mul_r(h16(h + 2 * rr), (float)h[64 + 32 * (k % 8) + rr]);
+        const float dm = mul_r(h16(h + 32 + 2 * rr), (float)h[64 + 32 * (k % 8) + 16 + rr]);
+        for (int i = 0; i < 32; i++) y[i] = mul_r(ds, (float)u[i]) - dm;
+        break;
+      }
+      case Scl::K6: {
+        const uint8_t* h = sreg + 288 * (k / 8);
+        const float d = h16(h + 2 * rr);
+        for (int half = 0; half < 2; half++) {
+          const float ds = mul_r(d, (float)(int8_t)h[32 + 32 * (k % 8) + 16 * half + rr]);
+          for (int i = 16 * half; i < 16 * half + 16; i++) y[i] = ds * (float)(u[i] - 32);
+        }
+        break;
       }
     }
   }

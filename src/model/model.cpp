@@ -124,8 +124,8 @@ void Model::load_gguf(const std::string& path) {
       return nullptr;
     }
     if (t->n_elements() != n) fail(path, ": tensor '", name, "' has ", t->n_elements(), " elements, expected ", n);
-    if (t->type == DType::F32 && reinterpret_cast<uintptr_t>(t->data) % alignof(float) == 0)
-      return reinterpret_cast<const float*>(t->data);
+    // Always a copy (a few KB): a pointer into the mapping would keep the file's pages
+    // resident, and where the page cache holds large folios one touch maps 2 MB.
     return owned_f32(to_f32(t->type, t->data, n));
   };
 

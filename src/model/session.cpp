@@ -170,7 +170,7 @@ const float* Session::forward(const int32_t* tokens, const int32_t* parents, int
   timed(OpClass::other, 0, (double)n * d * 4, [&] {
     each_row(pool_, n, [&](int i) {
       float* xi = x_.data() + i * d;
-      dequantize_row(w.tok_embd.type, w.tok_embd.data + (size_t)tokens[i] * w.tok_embd.row_stride, xi, d);
+      get_row(w.tok_embd, tokens[i], xi);
       if (c.embed_scale != 1.0f) scale(xi, c.embed_scale, d);
       if (c.learned_pos) {
         float* tmp = row_tmp_.data() + (int64_t)i * d;
