@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <numeric>
+#include <random>
 #include <vector>
 
 #include "core/error.h"
@@ -27,6 +28,29 @@ TEST(Sampler, GreedyIsArgmaxAfterPenalty) {
   sp.repeat_penalty = 1.2f;
   Sampler pen(sp, 4);
   EXPECT_EQ(pen.sample(l.data(), {1}), 2);  // 3.0/1.2 = 2.5 < 2.9
+}
+
+TEST(Sampler, ArgmaxIsTheFirstMaximumOfAPlainScan) {
+  std::mt19937 rng(7);
+  auto scan = [](const std::vector<float>& x) {
+    int32_t best = -1;
+    for (size_t i = 0; i < x.size(); i++)
+      if (!std::isnan(x[i]) && (best < 0 || x[i] > x[(size_t)best])) best = (int32_t)i;
+    return best < 0 ? 0 : best;
+  };
+  // lengths around the 16-lane blocks; few distinct values, so ties are common
+  for (int n : {1, 2, 15, 16, 17, 31, 33, 100, 49152}) {
+    for (int rep = 0; rep < 20; rep++) {
+      std::vector<float> x((size_t)n);
+      for (float& v : x) v = (float)(rng() % 7) - 3.0f;
+      if (rep % 4 == 1) x[rng() % n] = NAN;
+      if (rep % 4 == 2) std::fill(x.begin(), x.end(), -INFINITY);
+      if (rep % 4 == 3) x[(size_t)n - 1] = 100.0f;  // maximum in the scalar tail
+      ASSERT_EQ(Sampler::argmax(x.data(), n), scan(x)) << "n=" << n << " rep=" << rep;
+    }
+  }
+  std::vector<float> nans(20, NAN);
+  EXPECT_EQ(Sampler::argmax(nans.data(), 20), 0);
 }
 
 TEST(Sampler, FiltersGiveExactDistributions) {

@@ -56,10 +56,21 @@ Sampler::Sampler(const SamplerParams& params, int64_t n_vocab)
 }
 
 int32_t Sampler::argmax(const float* x, int64_t n) {
-  int64_t best = 0;
-  for (int64_t i = 1; i < n; i++)
-    if (x[i] > x[best]) best = i;
-  return (int32_t)best;
+  // Two passes, the first over 16 independent running maxima so that it vectorizes (a single
+  // compare-and-branch chain over a 49k vocabulary took 2% of a decode step). The result is
+  // the first index holding the maximum, as a plain scan gives; NaNs are never chosen.
+  constexpr int kLanes = 16;
+  float m[kLanes];
+  for (float& v : m) v = -INFINITY;
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int l = 0; l < kLanes; l++) m[l] = x[i + l] > m[l] ? x[i + l] : m[l];
+  float best = -INFINITY;
+  for (; i < n; i++) best = x[i] > best ? x[i] : best;
+  for (float v : m) best = v > best ? v : best;
+  for (i = 0; i < n; i++)
+    if (x[i] == best) return (int32_t)i;
+  return 0;  // every value NaN
 }
 
 void Sampler::penalize(const float* logits, const std::vector<int32_t>& history) {
@@ -149,6 +160,7 @@ int32_t Sampler::draw(const float* probs) {
 
 int32_t Sampler::sample(const float* logits, const std::vector<int32_t>& history) {
   if (params_.greedy()) {
+    if (params_.repeat_penalty == 1.0f || params_.repeat_last_n == 0) return argmax(logits, n_vocab_);
     penalize(logits, history);
     return argmax(work_.data(), n_vocab_);
   }

@@ -78,14 +78,21 @@ void attention(const AttentionArgs& a, ThreadPool& pool) {
   static const bool avx512 = kernel_path_supported(KernelPath::AVX512);
   const bool fast = avx512 && attention_avx512_supports(a.head_dim);
   const int64_t work = (int64_t)a.n_tok * a.n_head;
-  pool.parallel_for(work, [&](int64_t begin, int64_t end, int t) {
+  // A decode step's attention over a short context is a few microseconds of work on K/V rows
+  // the caller has just prefetched into its own cache: splitting it costs a dispatch and
+  // sends the other thread to the caller's cache for every row. Large cases are split.
+  constexpr int64_t kMinParallelMacs = 1 << 20;
+  const int64_t macs = work * (a.n_past + a.n_tok) * a.head_dim;
+  auto body = [&](int64_t begin, int64_t end, int t) {
     float* scores = a.scratch + (int64_t)t * a.scratch_stride;
     for (int64_t w = begin; w < end; w++) {
       const int i = (int)(w / a.n_head), h = (int)(w % a.n_head);
       if (fast) attend_one_avx512(a, i, h, scores);
       else attend_one(a, i, h, scores);
     }
-  });
+  };
+  if (macs < kMinParallelMacs) body(0, work, 0);
+  else pool.parallel_for(work, body);
 }
 
 void attention_ref(const AttentionArgs& a) {

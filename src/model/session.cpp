@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <xmmintrin.h>
 #include <numeric>
 
 #include "core/error.h"
@@ -214,7 +215,11 @@ void Session::layer(int64_t il, int n) {
     if (b) add(y, b, dim);
   };
 
-  // Attention block.
+  // Attention block. This layer's cached K/V rows were evicted by the other layers' weights
+  // streaming through the caches since the last step; attention reads them row by row and
+  // waits on memory (measured: 0.7 ms of a 12.7 ms decode step at 1 thread for a context of
+  // ~100). Prefetching them now overlaps those misses with the q/k/v projection.
+  prefetch_kv(il);
   timed(OpClass::other, 8.0 * n * d, 8.0 * n * d, [&] {
     each_row(pool_, n, [&](int i) { norm_row(i, xn_.data(), x_.data(), L.attn_norm, L.attn_norm_b); });
   });
@@ -329,6 +334,17 @@ void Session::layer(int64_t il, int n) {
       add(x_.data() + i * d, p, d);
     });
   });
+}
+
+void Session::prefetch_kv(int64_t il) {
+  // The most recent rows (a sliding window reads only those), at most kMaxBytes per K and V:
+  // enough for contexts of several hundred tokens; longer ones stream well on their own.
+  constexpr int64_t kMaxBytes = 256 << 10;
+  const int64_t rows = std::min<int64_t>(n_past_, kMaxBytes / (int64_t)kv_row_bytes_);
+  if (rows <= 0) return;
+  const int64_t bytes = rows * (int64_t)kv_row_bytes_;
+  for (const uint8_t* base : {k_row(il, n_past_ - rows), v_row(il, n_past_ - rows)})
+    for (int64_t o = 0; o < bytes; o += 64) _mm_prefetch(reinterpret_cast<const char*>(base + o), _MM_HINT_T1);
 }
 
 void Session::store_kv(uint8_t* dst, const float* src) const {

@@ -58,6 +58,7 @@ class Session {
 
  private:
   void layer(int64_t il, int n);
+  void prefetch_kv(int64_t il);  // layer il's cached K/V rows towards L2
   uint8_t* k_row(int64_t il, int64_t row) { return kv_.data() + ((il * 2) * n_ctx_ + row) * kv_row_bytes_; }
   uint8_t* v_row(int64_t il, int64_t row) { return kv_.data() + ((il * 2 + 1) * n_ctx_ + row) * kv_row_bytes_; }
   void store_kv(uint8_t* dst, const float* src) const;
