@@ -75,6 +75,14 @@ TEST(CLI, BadArgumentsAndLimits) {
   std::remove(big.c_str());
 }
 
+TEST(CLI, ProbeWorkingSetArguments) {
+  expect_error("probe --working-set 96x", "--working-set: expected a size");
+  expect_error("probe --working-set 1K", "64 KiB to 64 GiB");
+  expect_error("probe --working-set 65G", "64 KiB to 64 GiB");
+  expect_error("probe --working-set M", "got 'M'");
+  expect_error("probe --working-set 1M --cached", "choose one");
+}
+
 TEST(CLI, GenerateJsonHasStableKeys) {
   ROOFLM_REQUIRE_DEFAULT_MODEL();
   const CmdResult r = run_rooflm("generate -m " + model() + " -p 'The three primary colors are' -n 8 --temp 0 -t 2 --json");

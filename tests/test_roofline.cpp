@@ -215,6 +215,26 @@ TEST(RooflineProbe, CacheLevelsFromSysfs) {
   for (size_t i = 1; i < levels.size(); i++) EXPECT_GE(levels[i].size_bytes, levels[i - 1].size_bytes);
 }
 
+TEST(RooflineProbe, WorkingSetMeasuresOnlyThatSetAndIsNeverCached) {
+  TempDir t;
+  EnvVar env("ROOFLM_CACHE_DIR", t.path.string());
+  ProbeOptions opt;
+  opt.quick = true;
+  opt.threads = 2;
+  opt.only_working_set = 3u << 20;
+  ProbeResult r = run_probe(opt);
+  ASSERT_EQ(r.bandwidth.size(), 1u);
+  EXPECT_EQ(r.bandwidth[0].level, "set");
+  // split over the threads in 256-byte multiples
+  EXPECT_LE(r.bandwidth[0].working_set, 3u << 20);
+  EXPECT_GT(r.bandwidth[0].working_set, (3u << 20) - 1024);
+  EXPECT_GT(r.bandwidth[0].bytes_per_s, 1e8);
+  EXPECT_TRUE(r.compute.empty());
+  EXPECT_FALSE(load_probe_cache(2).has_value()) << "run_probe itself never writes the cache";
+  EXPECT_NE(format_probe_table(r).find("set"), std::string::npos);
+  EXPECT_EQ(format_probe_table(r).find("compute unit"), std::string::npos);
+}
+
 TEST(RooflineProbe, QuickRunRoundTripsThroughCacheAndHostPreset) {
   TempDir t;
   EnvVar env("ROOFLM_CACHE_DIR", t.path.string());

@@ -587,6 +587,10 @@ ProbeResult run_probe(const ProbeOptions& opt) {
   levels.push_back({"DRAM", dram});
   if (opt.max_working_set > 0)
     for (auto& lv : levels) lv.total = std::min<uint64_t>(lv.total, opt.max_working_set);
+  if (opt.only_working_set > 0) levels = {{"set", opt.only_working_set}};
+  // A set larger than the private caches is shared: timed as all threads together.
+  auto shared_level = [&](const Level& lv) { return lv.name == "L3" || lv.name == "DRAM" || (lv.name == "set" && lv.total > l2_total); };
+  auto dram_like = [&](const Level& lv) { return lv.name == "DRAM" || (lv.name == "set" && lv.total > l3); };
 
   // Timing budget: each unit runs repeated short runs for `budget` seconds of wall time.
   const double rep_s = opt.quick ? 0.02 : 0.04;
@@ -607,8 +611,7 @@ ProbeResult run_probe(const ProbeOptions& opt) {
     });
     Measured m = measure(
         pool, [&](int t, int64_t passes) { g_sink += read_fn(bufs[t]->p, per, (int)std::min<int64_t>(passes, 1 << 30)); },
-        (double)per, rep_s, lv.name == "DRAM" ? budget * 1.5 : budget, lv.name == "DRAM" ? 4 : 5,
-        lv.name == "L3" || lv.name == "DRAM");
+        (double)per, rep_s, dram_like(lv) ? budget * 1.5 : budget, dram_like(lv) ? 4 : 5, shared_level(lv));
     util_sum += m.utilization, util_n++;
     r.bandwidth.push_back({lv.name, per * threads, m.rate});
   }
@@ -621,18 +624,20 @@ ProbeResult run_probe(const ProbeOptions& opt) {
     util_sum += m.utilization, util_n++;
     r.compute.push_back({name, format, m.rate});
   };
-  if (f.avx512f) add("fp32 FMA (AVX-512)", "fp32", fma_avx512, kFmaAvx512Ops);
-  else if (f.avx2 && f.fma) add("fp32 FMA (AVX2)", "fp32", fma_avx2, kFmaAvx2Ops);
-  else r.notes.push_back("fp32 FMA: no AVX2/FMA or AVX-512 on this CPU");
-  if (amx_ok && f.amx_int8) add("AMX int8", "int8", amx_int8, kAmxInt8Ops);
-  if (amx_ok && f.amx_bf16) add("AMX bf16", "bf16", amx_bf16, kAmxBf16Ops);
-  if (!amx_ok) r.notes.push_back(f.amx_tile ? "AMX: " + amx_why : "AMX: not supported by this CPU");
-  if (f.avx512vnni) add("int8 dot (AVX-512 VNNI)", "int8", vnni_avx512, kVnniOps);
-  else r.notes.push_back("int8 dot: no AVX-512 VNNI");
-  if (f.avx512bf16) add("bf16 dot (AVX512_BF16)", "bf16", bf16_avx512, kBf16Ops);
-  else r.notes.push_back("bf16 dot: no AVX512_BF16");
-  if (f.avx512fp16) add("fp16 FMA (AVX512_FP16)", "fp16", fp16_avx512, kFp16Ops);
-  else r.notes.push_back("fp16 FMA: no AVX512_FP16");
+  if (opt.only_working_set == 0) {  // else bandwidth only
+    if (f.avx512f) add("fp32 FMA (AVX-512)", "fp32", fma_avx512, kFmaAvx512Ops);
+    else if (f.avx2 && f.fma) add("fp32 FMA (AVX2)", "fp32", fma_avx2, kFmaAvx2Ops);
+    else r.notes.push_back("fp32 FMA: no AVX2/FMA or AVX-512 on this CPU");
+    if (amx_ok && f.amx_int8) add("AMX int8", "int8", amx_int8, kAmxInt8Ops);
+    if (amx_ok && f.amx_bf16) add("AMX bf16", "bf16", amx_bf16, kAmxBf16Ops);
+    if (!amx_ok) r.notes.push_back(f.amx_tile ? "AMX: " + amx_why : "AMX: not supported by this CPU");
+    if (f.avx512vnni) add("int8 dot (AVX-512 VNNI)", "int8", vnni_avx512, kVnniOps);
+    else r.notes.push_back("int8 dot: no AVX-512 VNNI");
+    if (f.avx512bf16) add("bf16 dot (AVX512_BF16)", "bf16", bf16_avx512, kBf16Ops);
+    else r.notes.push_back("bf16 dot: no AVX512_BF16");
+    if (f.avx512fp16) add("fp16 FMA (AVX512_FP16)", "fp16", fp16_avx512, kFp16Ops);
+    else r.notes.push_back("fp16 FMA: no AVX512_FP16");
+  }
 
   double util = util_n ? util_sum / util_n : 1;
   if (util < 0.9)
@@ -779,10 +784,12 @@ std::string format_probe_table(const ProbeResult& r) {
                   fmt_bandwidth(b.bytes_per_s).c_str());
     os << line;
   }
-  os << "\n";
   double dram = r.bandwidth.empty() ? 0 : r.bandwidth.back().bytes_per_s;
-  std::snprintf(line, sizeof line, "%-26s %-6s %16s %18s\n", "compute unit", "format", "peak", "ridge vs DRAM");
-  os << line;
+  if (!r.compute.empty()) {
+    os << "\n";
+    std::snprintf(line, sizeof line, "%-26s %-6s %16s %18s\n", "compute unit", "format", "peak", "ridge vs DRAM");
+    os << line;
+  }
   for (const auto& c : r.compute) {
     std::string unit = c.format == "int8" ? "OP" : "FLOP";
     std::string ridge = dram > 0 ? fmt_num(c.ops_per_s / dram) + " " + unit + "/B" : "-";

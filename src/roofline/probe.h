@@ -54,6 +54,10 @@ struct ProbeOptions {
   int threads = 0;       // 0 = all CPUs this process may run on
   bool quick = false;    // shorter timings (tests / CI): less accurate, ~3 s
   uint64_t max_working_set = 0;  // cap on any level's working set in bytes (0 = none; tests)
+  // > 0: measure only the read bandwidth at this working set (all threads together), as one
+  // level named "set", and no compute: the roof for data of a known size, such as a model's
+  // weights, measured next to the run it is compared with.
+  uint64_t only_working_set = 0;
   std::function<void(const std::string&)> progress;  // optional progress lines
 };
 
