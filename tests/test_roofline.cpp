@@ -229,6 +229,8 @@ TEST(RooflineProbe, WorkingSetMeasuresOnlyThatSetAndIsNeverCached) {
   EXPECT_LE(r.bandwidth[0].working_set, 3u << 20);
   EXPECT_GT(r.bandwidth[0].working_set, (3u << 20) - 1024);
   EXPECT_GT(r.bandwidth[0].bytes_per_s, 1e8);
+  EXPECT_GT(r.bandwidth[0].median_bytes_per_s, 0);
+  EXPECT_LE(r.bandwidth[0].median_bytes_per_s, r.bandwidth[0].bytes_per_s);
   EXPECT_TRUE(r.compute.empty());
   EXPECT_FALSE(load_probe_cache(2).has_value()) << "run_probe itself never writes the cache";
   EXPECT_NE(format_probe_table(r).find("set"), std::string::npos);

@@ -343,6 +343,7 @@ Run timed_all(ThreadPool& pool, double work_per_thread, const std::function<void
 
 struct Measured {
   double rate = 0;  // all threads together
+  double median = 0;  // shared: the median run's total rate (what a long run sees), else 0
   double utilization = 1;
 };
 
@@ -370,19 +371,25 @@ Measured measure(ThreadPool& pool, const std::function<void(int, int64_t)>& run,
   }
   std::vector<double> best(pool.size(), 0.0);
   double best_concurrent = 0;
+  std::vector<double> concurrent;
   double util_sum = 0;
   int reps = 0;
   double t0 = now_s();
   while (reps < min_reps || (now_s() - t0 < budget_s && reps < 1000)) {
     Run r = timed_all(pool, work_per_param * (double)param, [&](int t) { run(t, param); });
     for (size_t i = 0; i < best.size(); i++) best[i] = std::max(best[i], r.rate[i]);
-    best_concurrent = std::max(best_concurrent, work_per_param * (double)param * (double)pool.size() / r.wall);
+    concurrent.push_back(work_per_param * (double)param * (double)pool.size() / r.wall);
+    best_concurrent = std::max(best_concurrent, concurrent.back());
     util_sum += r.utilization;
     reps++;
   }
   Measured m;
   for (double b : best) m.rate += b;
-  if (shared) m.rate = best_concurrent;
+  if (shared) {
+    m.rate = best_concurrent;
+    std::sort(concurrent.begin(), concurrent.end());
+    m.median = concurrent[concurrent.size() / 2];
+  }
   m.utilization = util_sum / reps;
   return m;
 }
@@ -613,7 +620,7 @@ ProbeResult run_probe(const ProbeOptions& opt) {
         pool, [&](int t, int64_t passes) { g_sink += read_fn(bufs[t]->p, per, (int)std::min<int64_t>(passes, 1 << 30)); },
         (double)per, rep_s, dram_like(lv) ? budget * 1.5 : budget, dram_like(lv) ? 4 : 5, shared_level(lv));
     util_sum += m.utilization, util_n++;
-    r.bandwidth.push_back({lv.name, per * threads, m.rate});
+    r.bandwidth.push_back({lv.name, per * threads, m.rate, m.median});
   }
 
   // ---- compute
@@ -660,8 +667,11 @@ std::string probe_to_json(const ProbeResult& r) {
   for (const auto& c : r.caches)
     j["caches"].push_back({{"level", c.level}, {"type", c.type}, {"size_bytes", c.size_bytes}, {"shared_by", c.shared_by}});
   j["bandwidth"] = nlohmann::ordered_json::array();
-  for (const auto& b : r.bandwidth)
-    j["bandwidth"].push_back({{"level", b.level}, {"working_set_bytes", b.working_set}, {"bytes_per_s", b.bytes_per_s}});
+  for (const auto& b : r.bandwidth) {
+    nlohmann::ordered_json e = {{"level", b.level}, {"working_set_bytes", b.working_set}, {"bytes_per_s", b.bytes_per_s}};
+    if (b.median_bytes_per_s > 0) e["median_bytes_per_s"] = b.median_bytes_per_s;
+    j["bandwidth"].push_back(e);
+  }
   j["compute"] = nlohmann::ordered_json::array();
   for (const auto& c : r.compute)
     j["compute"].push_back({{"name", c.name}, {"format", c.format}, {"ops_per_s", c.ops_per_s}});
@@ -692,7 +702,7 @@ ProbeResult probe_from_json(const std::string& text, const std::string& origin) 
                           c.at("shared_by").get<int>()});
     for (const auto& b : j.at("bandwidth"))
       r.bandwidth.push_back({b.at("level").get<std::string>(), b.at("working_set_bytes").get<uint64_t>(),
-                             b.at("bytes_per_s").get<double>()});
+                             b.at("bytes_per_s").get<double>(), b.value("median_bytes_per_s", 0.0)});
     for (const auto& c : j.at("compute"))
       r.compute.push_back({c.at("name").get<std::string>(), c.at("format").get<std::string>(), c.at("ops_per_s").get<double>()});
     if (j.contains("notes")) r.notes = j["notes"].get<std::vector<std::string>>();
@@ -777,11 +787,11 @@ std::string format_probe_table(const ProbeResult& r) {
   }
   char line[256];
   os << "\n";
-  std::snprintf(line, sizeof line, "%-8s %14s %16s\n", "level", "working set", "read bandwidth");
+  std::snprintf(line, sizeof line, "%-8s %14s %16s %16s\n", "level", "working set", "read bandwidth", "median run");
   os << line;
   for (const auto& b : r.bandwidth) {
-    std::snprintf(line, sizeof line, "%-8s %14s %16s\n", b.level.c_str(), fmt_bytes(b.working_set).c_str(),
-                  fmt_bandwidth(b.bytes_per_s).c_str());
+    std::snprintf(line, sizeof line, "%-8s %14s %16s %16s\n", b.level.c_str(), fmt_bytes(b.working_set).c_str(),
+                  fmt_bandwidth(b.bytes_per_s).c_str(), b.median_bytes_per_s > 0 ? fmt_bandwidth(b.median_bytes_per_s).c_str() : "");
     os << line;
   }
   double dram = r.bandwidth.empty() ? 0 : r.bandwidth.back().bytes_per_s;
