@@ -81,6 +81,17 @@ TEST(CLI, ProbeWorkingSetArguments) {
   expect_error("probe --working-set 65G", "64 KiB to 64 GiB");
   expect_error("probe --working-set M", "got 'M'");
   expect_error("probe --working-set 1M --cached", "choose one");
+  // (2^34 + 1) GiB wraps to 1 GiB in 64 bits: must be refused, not measured
+  expect_error("probe --working-set 17179869185G", "64 KiB to 64 GiB");
+  // A working-set run prints its one level and never writes the probe cache.
+  const std::string dir = rooflm::test::temp_path("probe_cache");
+  std::filesystem::remove_all(dir);
+  const CmdResult r = run_rooflm("probe --working-set 1M -t 1 --quick", "ROOFLM_CACHE_DIR=" + dir);
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("set "), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("cached:"), std::string::npos) << r.out;
+  EXPECT_FALSE(std::filesystem::exists(dir) && !std::filesystem::is_empty(dir)) << "a working-set result was cached";
+  std::filesystem::remove_all(dir);
 }
 
 TEST(CLI, GenerateJsonHasStableKeys) {

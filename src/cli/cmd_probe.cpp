@@ -38,7 +38,7 @@ uint64_t parse_working_set(const std::string& text) {
   uint64_t mult = 0;
   for (const Unit& u : kUnits)
     if (unit == u.name) mult = u.mult;
-  if (mult == 0) fail(what);
+  if (mult == 0 || n > (64ull << 30) / mult) fail(what);  // (the bound first: n * mult may not overflow)
   const uint64_t bytes = n * mult;
   if (bytes < (64ull << 10) || bytes > (64ull << 30)) fail(what);
   return bytes;

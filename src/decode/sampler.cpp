@@ -75,7 +75,7 @@ int32_t Sampler::argmax(const float* x, int64_t n) {
 
 void Sampler::penalize(const float* logits, const std::vector<int32_t>& history) {
   std::copy(logits, logits + n_vocab_, work_.begin());
-  if (params_.repeat_penalty == 1.0f || params_.repeat_last_n == 0) return;
+  if (!params_.penalizes()) return;
   const size_t start = history.size() > (size_t)params_.repeat_last_n ? history.size() - params_.repeat_last_n : 0;
   for (size_t i = start; i < history.size(); i++) {
     const int32_t t = history[i];
@@ -160,7 +160,7 @@ int32_t Sampler::draw(const float* probs) {
 
 int32_t Sampler::sample(const float* logits, const std::vector<int32_t>& history) {
   if (params_.greedy()) {
-    if (params_.repeat_penalty == 1.0f || params_.repeat_last_n == 0) return argmax(logits, n_vocab_);
+    if (!params_.penalizes()) return argmax(logits, n_vocab_);  // no copy of the logits
     penalize(logits, history);
     return argmax(work_.data(), n_vocab_);
   }

@@ -22,6 +22,7 @@ struct SamplerParams {
   uint64_t seed = 42;
 
   bool greedy() const { return temp <= 0.0f; }
+  bool penalizes() const { return repeat_penalty != 1.0f && repeat_last_n != 0; }
   void validate() const;      // throws Error naming the flag
 };
 

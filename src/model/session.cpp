@@ -4,8 +4,9 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <xmmintrin.h>
 #include <numeric>
+
+#include <xmmintrin.h>
 
 #include "core/error.h"
 #include "kernels/attention.h"
