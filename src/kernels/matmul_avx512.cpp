@@ -24,41 +24,35 @@ namespace {
 
 using namespace simd512;
 
-// G row groups x T tokens: acc[g][t] holds 16 rows of token t. G = 2 for the GEMV gives
-// two independent f32 chains (the canonical order is per row, so groups may interleave).
-template <Bits B, Scl S, int T, int G>
-inline void tile_kernel(const uint8_t* const* grp, int64_t nb, const ActQ& a, int64_t t0, float* y,
-                        int64_t rows, const int64_t* r0, const __mmask16* rmask, const uint8_t* pf,
-                        int64_t pf_step) {
+// One row group x T tokens: acc[t] holds the 16 rows of token t. The GEMV (T = 1) also takes
+// one group at a time: two groups side by side (two f32 chains) double the memory streams the
+// hardware prefetcher has to follow, and the chain's latency is hidden anyway (Zen 4, decode
+// steps alternating in one process: one group 2-5% faster than two).
+template <Bits B, Scl S, int T>
+inline void tile_kernel(const uint8_t* grp, int64_t nb, const ActQ& a, int64_t t0, float* y, int64_t rows,
+                        int64_t r0, __mmask16 rmask, const uint8_t* pf, int64_t pf_step) {
   constexpr int BB = bit_bytes<B>();
-  __m512 acc[G][T];
-#pragma GCC unroll 2
-  for (int g = 0; g < G; g++)
+  __m512 acc[T];
 #pragma GCC unroll 8
-    for (int t = 0; t < T; t++) acc[g][t] = _mm512_setzero_ps();
+  for (int t = 0; t < T; t++) acc[t] = _mm512_setzero_ps();
   for (int64_t k = 0; k < nb; k++) {
     // Software prefetch of the groups that come next (hardware prefetchers stop at 4 KB pages),
     // into L2 only: the lines of the group being computed stay in L1.
     if (pf)
       for (int64_t o = 0; o < pf_step; o += 64) _mm_prefetch((const char*)pf + k * pf_step + o, _MM_HINT_T1);
-#pragma GCC unroll 2
-    for (int g = 0; g < G; g++) {
-      __m512i w[8];
-      unpack<B>(grp[g] + k * BB, w);
-      const BlockScales sc = load_scales<S>(grp[g] + nb * BB, k);
+    __m512i w[8];
+    unpack<B>(grp + k * BB, w);
+    const BlockScales sc = load_scales<S>(grp + nb * BB, k);
 #pragma GCC unroll 8
-      for (int t = 0; t < T; t++) block_fma<S>(w, act_q(a, t0 + t, k), *act_blk(a, t0 + t, k), sc, acc[g][t]);
-    }
+    for (int t = 0; t < T; t++) block_fma<S>(w, act_q(a, t0 + t, k), *act_blk(a, t0 + t, k), sc, acc[t]);
   }
-#pragma GCC unroll 2
-  for (int g = 0; g < G; g++)
 #pragma GCC unroll 8
-    for (int t = 0; t < T; t++) _mm512_mask_storeu_ps(y + (t0 + t) * rows + r0[g], rmask[g], acc[g][t]);
+  for (int t = 0; t < T; t++) _mm512_mask_storeu_ps(y + (t0 + t) * rows + r0, rmask, acc[t]);
 }
 
-// Software prefetch distance in groups (x G) for streaming weights from L3/DRAM. Measured on
-// Zen 4 (rooflm_bench model/.../tok:1, alternating): 4 groups into L2 runs a decode forward
-// 15-20% faster than 2 groups into L1 (2 threads 4.0-4.6 ms vs 4.8-5.5 ms); 8 was no better.
+// Software prefetch distance in groups for streaming weights from L3/DRAM. Measured on Zen 4
+// (rooflm_bench model/.../tok:1, alternating): 4 groups into L2 runs a decode forward 15-20%
+// faster than 2 groups into L1; 8 was no better.
 constexpr int64_t kPfDist = 4;
 
 template <Bits B, Scl S>
@@ -68,47 +62,35 @@ void run(const QJob& j, int64_t g0, int64_t g1) {
   const int64_t n = j.t1 < 0 ? a.n_tok : j.t1;
   const int64_t tb = j.t0;
   if (tb >= n) return;
-  uint8_t* tmp = j.packed ? nullptr : scratch(2, 2 * j.gbytes);
-  for (int64_t g = g0; g < g1;) {
-    const int G = (n - tb == 1 && g + 1 < g1) ? 2 : 1;
-    const uint8_t* grp[2];
-    int64_t r0[2];
-    __mmask16 rmask[2];
-    for (int i = 0; i < G; i++) {
-      if (j.packed) {
-        grp[i] = j.packed + (g + i) * j.gbytes;
-      } else {
-        pack_group(*j.fmt, j.data, j.row_stride, j.rows, j.cols, g + i, tmp + i * j.gbytes);
-        grp[i] = tmp + i * j.gbytes;
-      }
-      r0[i] = (g + i) * kGroupRows;
-      const int64_t nr = j.rows - r0[i] < kGroupRows ? j.rows - r0[i] : kGroupRows;
-      rmask[i] = (__mmask16)((1u << nr) - 1);
-    }
-    // prefetch groups kPfDist * G ahead while computing these
-    const uint8_t* pf = nullptr;
-    int64_t pf_step = 0;
-    if (j.packed && g + G + kPfDist * G <= g1) {
-      pf = j.packed + (g + kPfDist * G) * j.gbytes;
-      pf_step = ((G * (int64_t)j.gbytes + nb - 1) / nb + 63) / 64 * 64;
-    }
-    if (G == 2) {
-      tile_kernel<B, S, 1, 2>(grp, nb, a, tb, j.y, j.rows, r0, rmask, pf, pf_step);
-      g += 2;
-      continue;
-    }
+  uint8_t* tmp = j.packed ? nullptr : scratch(2, j.gbytes);
+  // Prologue: the loop prefetches kPfDist groups ahead of the one it computes, so the first
+  // groups of this slice would be left to the hardware prefetcher. Request them now (the
+  // first is demanded at once anyway). Zen 4, decode steps alternating in one process: 2%
+  // faster at 1 and 2 threads.
+  if (j.packed) {
+    const uint8_t* b = j.packed + (g0 + 1) * j.gbytes;
+    const uint8_t* e = j.packed + std::min(g1, g0 + 1 + kPfDist) * j.gbytes;
+    for (const uint8_t* p = b; p < e; p += 64) _mm_prefetch((const char*)p, _MM_HINT_T1);
+  }
+  const int64_t pf_step = (((int64_t)j.gbytes + nb - 1) / nb + 63) / 64 * 64;
+  for (int64_t g = g0; g < g1; g++) {
+    const uint8_t* grp = j.packed ? j.packed + g * j.gbytes : tmp;
+    if (!j.packed) pack_group(*j.fmt, j.data, j.row_stride, j.rows, j.cols, g, tmp);
+    const int64_t r0 = g * kGroupRows;
+    const int64_t nr = std::min<int64_t>(j.rows - r0, kGroupRows);
+    const __mmask16 rmask = (__mmask16)((1u << nr) - 1);
+    // the group kPfDist ahead is prefetched while this one is computed (once per group: by the
+    // first token tile)
+    const uint8_t* pf = j.packed && g + 1 + kPfDist <= g1 ? j.packed + (g + kPfDist) * j.gbytes : nullptr;
     int64_t t = tb;
-    for (; t + 8 <= n; t += 8) tile_kernel<B, S, 8, 1>(grp, nb, a, t, j.y, j.rows, r0, rmask, pf, t == tb ? pf_step : 0);
-    if (t + 4 <= n) {
-      tile_kernel<B, S, 4, 1>(grp, nb, a, t, j.y, j.rows, r0, rmask, pf, t == tb ? pf_step : 0);
-      t += 4;
-    }
-    if (t + 2 <= n) {
-      tile_kernel<B, S, 2, 1>(grp, nb, a, t, j.y, j.rows, r0, rmask, pf, t == tb ? pf_step : 0);
-      t += 2;
-    }
-    if (t < n) tile_kernel<B, S, 1, 1>(grp, nb, a, t, j.y, j.rows, r0, rmask, pf, t == tb ? pf_step : 0);
-    g += 1;
+    auto step = [&](auto tile, int64_t width) {
+      tile(grp, nb, a, t, j.y, j.rows, r0, rmask, pf, t == tb ? pf_step : 0);
+      t += width;
+    };
+    while (t + 8 <= n) step(tile_kernel<B, S, 8>, 8);
+    if (t + 4 <= n) step(tile_kernel<B, S, 4>, 4);
+    if (t + 2 <= n) step(tile_kernel<B, S, 2>, 2);
+    if (t < n) step(tile_kernel<B, S, 1>, 1);
   }
 }
 
