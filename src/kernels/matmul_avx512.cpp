@@ -50,10 +50,13 @@ inline void tile_kernel(const uint8_t* grp, int64_t nb, const ActQ& a, int64_t t
   for (int t = 0; t < T; t++) _mm512_mask_storeu_ps(y + (t0 + t) * rows + r0, rmask, acc[t]);
 }
 
-// Software prefetch distance in groups for streaming weights from L3/DRAM. Measured on Zen 4
-// (rooflm_bench model/.../tok:1, alternating): 4 groups into L2 runs a decode forward 15-20%
-// faster than 2 groups into L1; 8 was no better.
-constexpr int64_t kPfDist = 4;
+// Software prefetch distance in groups for streaming weights from L3/DRAM, into L2. Measured
+// on Zen 4: the GEMV runs best 2 groups ahead (decode steps alternating in one process, 2
+// threads / 1 thread: 4 groups 3-4% slower, 3 groups 2-3% slower, 1 group 1% faster / 5%
+// slower, 8 groups 6-7% slower; _MM_HINT_T0 7-25% slower); the GEMM (16 to 64 tokens)
+// 4 groups ahead (rooflm_bench model/.../tok:16 and tok:64, alternating: 3-12% faster than 2).
+constexpr int64_t kPfDistGemv = 2;
+constexpr int64_t kPfDistGemm = 4;
 
 template <Bits B, Scl S>
 void run(const QJob& j, int64_t g0, int64_t g1) {
@@ -63,13 +66,14 @@ void run(const QJob& j, int64_t g0, int64_t g1) {
   const int64_t tb = j.t0;
   if (tb >= n) return;
   uint8_t* tmp = j.packed ? nullptr : scratch(2, j.gbytes);
-  // Prologue: the loop prefetches kPfDist groups ahead of the one it computes, so the first
+  const int64_t pf_dist = n - tb == 1 ? kPfDistGemv : kPfDistGemm;
+  // Prologue: the loop prefetches pf_dist groups ahead of the one it computes, so the first
   // groups of this slice would be left to the hardware prefetcher. Request them now (the
   // first is demanded at once anyway). Zen 4, decode steps alternating in one process: 2%
   // faster at 1 and 2 threads.
   if (j.packed) {
     const uint8_t* b = j.packed + (g0 + 1) * j.gbytes;
-    const uint8_t* e = j.packed + std::min(g1, g0 + 1 + kPfDist) * j.gbytes;
+    const uint8_t* e = j.packed + std::min(g1, g0 + 1 + pf_dist) * j.gbytes;
     for (const uint8_t* p = b; p < e; p += 64) _mm_prefetch((const char*)p, _MM_HINT_T1);
   }
   const int64_t pf_step = (((int64_t)j.gbytes + nb - 1) / nb + 63) / 64 * 64;
@@ -79,9 +83,9 @@ void run(const QJob& j, int64_t g0, int64_t g1) {
     const int64_t r0 = g * kGroupRows;
     const int64_t nr = std::min<int64_t>(j.rows - r0, kGroupRows);
     const __mmask16 rmask = (__mmask16)((1u << nr) - 1);
-    // the group kPfDist ahead is prefetched while this one is computed (once per group: by the
+    // the group pf_dist ahead is prefetched while this one is computed (once per group: by the
     // first token tile)
-    const uint8_t* pf = j.packed && g + 1 + kPfDist <= g1 ? j.packed + (g + kPfDist) * j.gbytes : nullptr;
+    const uint8_t* pf = j.packed && g + 1 + pf_dist <= g1 ? j.packed + (g + pf_dist) * j.gbytes : nullptr;
     int64_t t = tb;
     auto step = [&](auto tile, int64_t width) {
       tile(grp, nb, a, t, j.y, j.rows, r0, rmask, pf, t == tb ? pf_step : 0);
