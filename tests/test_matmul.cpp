@@ -16,6 +16,7 @@
 #include "core/threadpool.h"
 #include "io/gguf.h"
 #include "kernels/matmul.h"
+#include "kernels/tuning.h"
 
 using namespace rooflm;
 
@@ -566,4 +567,67 @@ TEST(Matmul, MultiEqualsSeparateCalls) {
       }
     }
   }
+}
+
+// The tunables change how work is scheduled and prefetched, never the numbers: every setting
+// gives the same bits as the defaults (GEMV and GEMM, 1 and 2 threads, tiny and large matrices).
+TEST(KernelTuning, ResultsDoNotDependOnTheSettings) {
+  std::mt19937 rng(123);
+  const KernelTuning defaults = kernel_tuning();
+  const std::vector<std::string> settings = {"pf_dist=0", "pf_dist=1", "pf_dist=7", "pf_dist=1000",
+                                             "matmul_min_parallel_bytes=0",
+                                             "matmul_min_parallel_bytes=1000000000"};
+  for (DType t : {DType::Q4_1, DType::Q8_0, DType::Q4_K, DType::Q6_K}) {
+    const int64_t cols = dtype_info(t).block_size == 32 ? 576 : 512;
+    for (int64_t rows : {17, 300}) {
+      auto raw = random_weights(t, rows, cols, rng);
+      WeightMatrix w = make_weight(t, rows, cols, raw.data());
+      prepare_weight(w);
+      for (int threads : {1, 2}) {
+        ThreadPool pool(threads);
+        for (int64_t n_tok : {1, 3, 16}) {
+          auto x = random_acts(n_tok, cols, rng);
+          std::vector<float> want((size_t)(n_tok * rows)), got(want.size());
+          kernel_tuning() = defaults;
+          matmul(w, x.data(), n_tok, want.data(), pool);
+          for (const std::string& s : settings) {
+            kernel_tuning() = defaults;
+            apply_kernel_tuning(kernel_tuning(), s);
+            std::fill(got.begin(), got.end(), NAN);
+            matmul(w, x.data(), n_tok, got.data(), pool);
+            EXPECT_EQ(0, std::memcmp(want.data(), got.data(), 4 * want.size()))
+                << dtype_name(t) << " rows=" << rows << " threads=" << threads << " n_tok=" << n_tok << " " << s;
+          }
+        }
+      }
+    }
+  }
+  kernel_tuning() = defaults;
+}
+
+TEST(KernelTuning, ParsesAssignmentsAndRejectsBadOnes) {
+  KernelTuning t;
+  apply_kernel_tuning(t, "pf_dist=5,attn_min_parallel_macs=0");
+  EXPECT_EQ(5, t.pf_dist);
+  EXPECT_EQ(0, t.attn_min_parallel_macs);
+  EXPECT_EQ(5, get_kernel_tuning(t, "pf_dist"));
+  apply_kernel_tuning(t, "");  // nothing to change
+  EXPECT_EQ(5, t.pf_dist);
+  for (const std::string& name : kernel_tuning_names()) {
+    set_kernel_tuning(t, name, 3);
+    EXPECT_EQ(3, get_kernel_tuning(t, name)) << name;
+  }
+  auto message = [&](const std::string& s) {
+    try {
+      apply_kernel_tuning(t, s);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message("nope=1").find("unknown setting 'nope'"), std::string::npos) << message("nope=1");
+  EXPECT_NE(message("pf_dist").find("expected name=value"), std::string::npos);
+  EXPECT_NE(message("pf_dist=").find("expected name=value"), std::string::npos);
+  EXPECT_NE(message("pf_dist=2x").find("expected an integer"), std::string::npos);
+  EXPECT_NE(message("pf_dist=-1").find(">= 0"), std::string::npos);
 }

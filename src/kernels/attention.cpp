@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/fp16.h"
+#include "kernels/tuning.h"
 #include "kernels/matmul.h"
 
 namespace rooflm {
@@ -83,8 +84,7 @@ void attention(const AttentionArgs& a, ThreadPool& pool) {
   // sends the other thread to the caller's cache for every row. From ~100 rows on (SmolLM2:
   // 9 heads x 64 dims) splitting the heads wins: Zen 4, 2 threads, decode steps alternating
   // in one process: contexts 32-1000 3-5% faster per step than the old 1 << 20 threshold,
-  // contexts 32-160 unchanged (0.98-1.015).
-  constexpr int64_t kMinParallelMacs = 1 << 16;
+  // contexts 32-160 unchanged (0.98-1.015). (kernel_tuning().attn_min_parallel_macs)
   const int64_t macs = work * (a.n_past + a.n_tok) * a.head_dim;
   auto body = [&](int64_t begin, int64_t end, int t) {
     float* scores = a.scratch + (int64_t)t * a.scratch_stride;
@@ -94,7 +94,7 @@ void attention(const AttentionArgs& a, ThreadPool& pool) {
       else attend_one(a, i, h, scores);
     }
   };
-  if (macs < kMinParallelMacs) body(0, work, 0);
+  if (macs < kernel_tuning().attn_min_parallel_macs) body(0, work, 0);
   else pool.parallel_for(work, body);
 }
 

@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "kernels/quant.h"
+#include "kernels/tuning.h"
 
 namespace rooflm {
 
@@ -63,8 +64,6 @@ void run_q(KernelPath p, const QJob& j, int64_t g0, int64_t g1) {
     default: break;
   }
 }
-
-constexpr size_t kMinParallelBytes = 32 << 10;
 
 // Up to kMaxFused matrices that read the same input, computed in one dispatch: their row
 // groups are concatenated and split evenly across the threads.
@@ -148,8 +147,8 @@ void matmul_quant(const WeightMatrix* const* ws, float* const* ys, int n, const 
   } else {
     quantize_act(p, f, x, a, 0, n_tok);
   }
-  // Tiny GEMVs (< kMinParallelBytes of weights) cost less than waking a worker.
-  const bool tiny = n_tok == 1 && weight_bytes < kMinParallelBytes;
+  // Tiny GEMVs cost less than waking a worker.
+  const bool tiny = n_tok == 1 && (int64_t)weight_bytes < kernel_tuning().matmul_min_parallel_bytes;
   const int nt = tiny ? 1 : (int)std::min<int64_t>(pool.size(), G);
   if (nt <= 1) {
     run_groups(ctx, 0, G);

@@ -13,6 +13,7 @@
 
 #include "kernels/quant.h"
 #include "kernels/quant_simd512.h"
+#include "kernels/tuning.h"
 #include "kernels/vec512.h"
 
 #pragma GCC push_options
@@ -50,13 +51,12 @@ inline void tile_kernel(const uint8_t* grp, int64_t nb, const ActQ& a, int64_t t
   for (int t = 0; t < T; t++) _mm512_mask_storeu_ps(y + (t0 + t) * rows + r0, rmask, acc[t]);
 }
 
-// Software prefetch distance in groups for streaming weights from L3/DRAM, into L2. Measured
-// on Zen 4: the GEMV runs best 2 groups ahead (decode steps alternating in one process, 2
-// threads / 1 thread: 4 groups 3-4% slower, 3 groups 2-3% slower, 1 group 1% faster / 5%
-// slower, 8 groups 6-7% slower; _MM_HINT_T0 7-25% slower); the GEMM (16 to 64 tokens)
-// 4 groups ahead (rooflm_bench model/.../tok:16 and tok:64, alternating: 3-12% faster than 2).
-constexpr int64_t kPfDistGemv = 2;
-constexpr int64_t kPfDistGemm = 4;
+// Software prefetch distance in groups for streaming weights from L3/DRAM, into L2
+// (kernel_tuning().pf_dist). Measured on Zen 4, 2 threads, forwards alternating in one
+// process (build/rooflm_ab): 2 groups ahead is best for decode steps (4 groups 3-4% slower,
+// 3 groups 2-3% slower, 1 group 1% faster at 2 threads / 5% slower at 1, 8 groups 6-7% slower;
+// _MM_HINT_T0 7-25% slower) and for 2-8-node verify forwards (4 groups 2-6% slower, 3 groups
+// 1-3% slower, 1 group 0-6% slower); from 16 to 128 nodes 2 and 4 are within 1%.
 
 template <Bits B, Scl S>
 void run(const QJob& j, int64_t g0, int64_t g1) {
@@ -66,7 +66,7 @@ void run(const QJob& j, int64_t g0, int64_t g1) {
   const int64_t tb = j.t0;
   if (tb >= n) return;
   uint8_t* tmp = j.packed ? nullptr : scratch(2, j.gbytes);
-  const int64_t pf_dist = n - tb == 1 ? kPfDistGemv : kPfDistGemm;
+  const int64_t pf_dist = kernel_tuning().pf_dist;
   // Prologue: the loop prefetches pf_dist groups ahead of the one it computes, so the first
   // groups of this slice would be left to the hardware prefetcher. Request them now (the
   // first is demanded at once anyway). Zen 4, decode steps alternating in one process: 2%
@@ -85,7 +85,7 @@ void run(const QJob& j, int64_t g0, int64_t g1) {
     const __mmask16 rmask = (__mmask16)((1u << nr) - 1);
     // the group pf_dist ahead is prefetched while this one is computed (once per group: by the
     // first token tile)
-    const uint8_t* pf = j.packed && g + 1 + pf_dist <= g1 ? j.packed + (g + pf_dist) * j.gbytes : nullptr;
+    const uint8_t* pf = j.packed && pf_dist > 0 && g + 1 + pf_dist <= g1 ? j.packed + (g + pf_dist) * j.gbytes : nullptr;
     int64_t t = tb;
     auto step = [&](auto tile, int64_t width) {
       tile(grp, nb, a, t, j.y, j.rows, r0, rmask, pf, t == tb ? pf_step : 0);

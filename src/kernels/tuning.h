@@ -1,0 +1,36 @@
+// Run-time kernel tunables: the thresholds and distances the kernels were tuned with,
+// measured on the machines named beside each default. They are plain globals read once per
+// kernel call, so a harness can switch them between two decode steps in one process and
+// compare the steps in pairs (bench/ab/ab_step.cpp): on a shared machine two separate runs
+// differ by more than the effects being measured.
+//
+// Not thread-safe to change while a forward is running; change them between forwards.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace rooflm {
+
+struct KernelTuning {
+  // AVX-512 quantized matmul: software prefetch distance in row groups (into L2); 0 turns
+  // the software prefetch off. Zen 4: see src/kernels/matmul_avx512.cpp.
+  int64_t pf_dist = 2;
+  // Quantized GEMVs reading fewer weight bytes than this run on the calling thread alone.
+  int64_t matmul_min_parallel_bytes = 32 << 10;
+  // Attention splits (token, head) pairs across threads from this many multiply-adds on.
+  int64_t attn_min_parallel_macs = 1 << 16;
+};
+
+// The process-wide settings (defaults above).
+KernelTuning& kernel_tuning();
+
+// By name, for harnesses and command lines: the names are the field names above.
+std::vector<std::string> kernel_tuning_names();
+// Sets one field; throws Error naming `name` when it is unknown or `value` is negative.
+void set_kernel_tuning(KernelTuning& t, const std::string& name, int64_t value);
+int64_t get_kernel_tuning(const KernelTuning& t, const std::string& name);
+// Applies "name=value,name=value" (an empty string changes nothing); Error on bad syntax.
+void apply_kernel_tuning(KernelTuning& t, const std::string& assignments);
+
+}  // namespace rooflm
