@@ -4,12 +4,18 @@
 //
 //   build/rooflm_ab --a pf_dist=2 --b pf_dist=4            # decode steps
 //   build/rooflm_ab --a pf_dist=2 --b pf_dist=4 --nodes 4  # 4-node verify forwards
+//   build/rooflm_ab --nodes 1 --nodes-b 8                  # verify cost t(8) / t(1)
 //
 // --nodes 1 times decode steps (each commits its token; the context grows from the prompt
 // to --ctx-max, then is cut back). --nodes N > 1 times forwards over a chain of N nodes of
 // which only the root is committed (a speculative step whose candidates were all rejected).
+// --nodes-b M gives B forwards of M nodes instead (same settings unless --b says otherwise),
+// so B/A is the cost of an M-node forward relative to an N-node one at the same context.
 // Pairs run A,B then B,A in turn. Reported: median ms of each side, and the median of the
 // per-pair ratios B/A with its quartiles and the share of pairs where B was faster.
+// --profile also prints ms per forward of every op class for A and B (the profiler's timers
+// add a little to every op, so the two sides are compared with each other, not with runs
+// without it).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -22,6 +28,7 @@
 #include "kernels/tuning.h"
 #include "model/model.h"
 #include "model/session.h"
+#include "roofline/profiler.h"
 
 namespace {
 
@@ -30,14 +37,15 @@ using namespace rooflm;
 struct Args {
   std::string model = "models/SmolLM2-135M-Instruct.Q4_1.gguf";
   std::string a, b;
-  int threads = 2, pairs = 200, warmup = 20, nodes = 1, prompt_len = 32;
+  int threads = 2, pairs = 200, warmup = 20, nodes = 1, nodes_b = 0, prompt_len = 32;
   int64_t ctx_max = 1000;
+  bool profile = false;
 };
 
 void usage() {
   std::printf(
       "usage: rooflm_ab --a NAME=V[,NAME=V] --b NAME=V[,NAME=V] [-m MODEL] [-t THREADS] [--pairs P]\n"
-      "                 [--nodes N] [--ctx-max C] [--prompt-len L] [--warmup W]\n"
+      "                 [--nodes N] [--nodes-b M] [--ctx-max C] [--prompt-len L] [--warmup W] [--profile]\n"
       "settings:");
   for (const std::string& n : kernel_tuning_names()) std::printf(" %s", n.c_str());
   std::printf("\n");
@@ -58,6 +66,10 @@ Args parse(int argc, char** argv) {
       usage();
       std::exit(0);
     }
+    if (f == "--profile") {
+      a.profile = true;
+      continue;
+    }
     if (i + 1 >= argc) fail(f, ": missing value (or unknown flag)");
     const std::string v = argv[++i];
     if (f == "-m" || f == "--model") a.model = v;
@@ -67,11 +79,14 @@ Args parse(int argc, char** argv) {
     else if (f == "--pairs") a.pairs = to_int(f, v, 1);
     else if (f == "--warmup") a.warmup = to_int(f, v, 0);
     else if (f == "--nodes") a.nodes = to_int(f, v, 1);
+    else if (f == "--nodes-b") a.nodes_b = to_int(f, v, 1);
     else if (f == "--prompt-len") a.prompt_len = to_int(f, v, 1);
     else if (f == "--ctx-max") a.ctx_max = to_int(f, v, 2);
     else fail("unknown flag '", f, "' (see --help)");
   }
-  if (a.a.empty() && a.b.empty()) fail("--a and --b: give at least one setting that differs (see --help)");
+  if (a.nodes_b == 0) a.nodes_b = a.nodes;
+  if (a.a.empty() && a.b.empty() && a.nodes_b == a.nodes)
+    fail("--a, --b, --nodes-b: give at least one setting or node count that differs (see --help)");
   return a;
 }
 
@@ -86,53 +101,62 @@ int run(const Args& args) {
   apply_kernel_tuning(tb, args.b);
   const std::unique_ptr<Model> model = Model::load(args.model);
   ThreadPool pool(args.threads);
+  const int max_nodes = std::max(args.nodes, args.nodes_b);
   SessionOptions so;
-  so.n_ctx = args.ctx_max + args.nodes + 1;
-  so.max_logits = args.nodes;
+  so.n_ctx = args.ctx_max + max_nodes + 1;
+  so.max_logits = max_nodes;
   Session s(*model, so, pool);
-  if (args.prompt_len + args.nodes + 1 > s.n_ctx())
-    fail("--prompt-len ", args.prompt_len, " + --nodes ", args.nodes, " does not fit the context (", s.n_ctx(), ")");
+  if (args.prompt_len + max_nodes + 1 > s.n_ctx())
+    fail("--prompt-len ", args.prompt_len, " + nodes ", max_nodes, " does not fit the context (", s.n_ctx(), ")");
   const int64_t n_vocab = s.n_vocab();
   std::vector<int32_t> prompt((size_t)args.prompt_len);
   for (int i = 0; i < args.prompt_len; i++) prompt[(size_t)i] = (int32_t)((100 + 37 * i) % n_vocab);
   s.prefill(prompt);
 
-  std::vector<int32_t> tokens((size_t)args.nodes), parents((size_t)args.nodes);
+  std::vector<int32_t> tokens((size_t)max_nodes), parents((size_t)max_nodes);
   const std::vector<int32_t> root_only{0};
   int32_t next = 42;
-  auto step = [&]() {
-    if (s.n_past() + args.nodes + 1 > args.ctx_max) s.truncate(args.prompt_len);
-    for (int i = 0; i < args.nodes; i++) {
+  // One forward of n nodes under settings t; returns its milliseconds.
+  auto step = [&](const KernelTuning& t, int n) {
+    kernel_tuning() = t;
+    if (s.n_past() + max_nodes + 1 > args.ctx_max) s.truncate(args.prompt_len);
+    for (int i = 0; i < n; i++) {
       tokens[(size_t)i] = next;
       parents[(size_t)i] = i - 1;
       next = (int32_t)((next * 31 + 7) % n_vocab);
     }
     const auto t0 = std::chrono::steady_clock::now();
-    if (args.nodes == 1) {
+    if (n == 1) {
       s.decode(tokens[0]);
     } else {
-      s.forward(tokens.data(), parents.data(), args.nodes, true);
+      s.forward(tokens.data(), parents.data(), n, true);
       s.commit(root_only);
     }
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   };
   for (int i = 0; i < args.warmup; i++) {
-    kernel_tuning() = i % 2 ? tb : ta;
-    step();
+    if (i % 2) step(tb, args.nodes_b);
+    else step(ta, args.nodes);
   }
   std::vector<double> ms_a, ms_b, ratio;
+  prof::reset();
+  prof::enable(args.profile);
   for (int p = 0; p < args.pairs; p++) {
     double x = 0, y = 0;
+    auto side_a = [&] {
+      prof::set_phase("A");
+      x = step(ta, args.nodes);
+    };
+    auto side_b = [&] {
+      prof::set_phase("B");
+      y = step(tb, args.nodes_b);
+    };
     if (p % 2 == 0) {
-      kernel_tuning() = ta;
-      x = step();
-      kernel_tuning() = tb;
-      y = step();
+      side_a();
+      side_b();
     } else {
-      kernel_tuning() = tb;
-      y = step();
-      kernel_tuning() = ta;
-      x = step();
+      side_b();
+      side_a();
     }
     ms_a.push_back(x);
     ms_b.push_back(y);
@@ -140,13 +164,24 @@ int run(const Args& args) {
   }
   int b_faster = 0;
   for (double r : ratio) b_faster += r < 1.0;
-  std::printf("%s | %d threads | %d pair(s) of %s | context %d..%lld\n", args.model.c_str(), args.threads, args.pairs,
-              args.nodes == 1 ? "decode steps" : (std::to_string(args.nodes) + "-node forwards").c_str(),
+  auto what = [](int n) { return n == 1 ? std::string("decode steps") : std::to_string(n) + "-node forwards"; };
+  std::printf("%s | %d threads | %d pairs | context %d..%lld\n", args.model.c_str(), args.threads, args.pairs,
               args.prompt_len, (long long)args.ctx_max);
-  std::printf("A (%s): median %.3f ms\n", args.a.empty() ? "defaults" : args.a.c_str(), quantile(ms_a, 0.5));
-  std::printf("B (%s): median %.3f ms\n", args.b.empty() ? "defaults" : args.b.c_str(), quantile(ms_b, 0.5));
+  std::printf("A: %s, %s\n", what(args.nodes).c_str(), args.a.empty() ? "default settings" : args.a.c_str());
+  std::printf("B: %s, %s\n", what(args.nodes_b).c_str(), args.b.empty() ? "default settings" : args.b.c_str());
+  std::printf("median ms: A %.3f, B %.3f\n", quantile(ms_a, 0.5), quantile(ms_b, 0.5));
   std::printf("B/A per pair: median %.3f [quartiles %.3f - %.3f]; B faster in %d of %d pairs\n", quantile(ratio, 0.5),
               quantile(ratio, 0.25), quantile(ratio, 0.75), b_faster, args.pairs);
+  if (args.profile) {
+    prof::enable(false);
+    std::printf("ms per forward by op class (profiled):\n%-14s %9s %9s\n", "op", "A", "B");
+    for (prof::OpClass op : prof::all_op_classes()) {
+      double ms[2] = {0, 0};
+      for (const prof::Aggregate& g : prof::snapshot())
+        if (g.op == op) ms[g.phase == "B"] += (double)g.ns / 1e6 / args.pairs;
+      if (ms[0] > 0 || ms[1] > 0) std::printf("%-14s %9.3f %9.3f\n", prof::op_name(op), ms[0], ms[1]);
+    }
+  }
   return 0;
 }
 
