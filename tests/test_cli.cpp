@@ -103,3 +103,30 @@ TEST(CLI, GenerateJsonHasStableKeys) {
     EXPECT_NE(r.out.find(key), std::string::npos) << key << " missing in " << r.out;
   EXPECT_NE(r.out.find("\"n_generated\": 8"), std::string::npos) << r.out;
 }
+
+// build/rooflm_ab (bench/ab/ab_step.cpp): a short paired run under two settings and two node
+// counts reports both sides and the per-op profile; bad settings and flags are clear errors.
+TEST(CLI, PairedABHarness) {
+  ROOFLM_REQUIRE_DEFAULT_MODEL();
+  const std::string ab =
+      (std::filesystem::path(rooflm::test::rooflm_binary()).parent_path() / "rooflm_ab").string();
+  if (!std::filesystem::exists(ab)) GTEST_SKIP() << "rooflm_ab not built (ROOFLM_BUILD_BENCH=OFF)";
+  auto sh = [&](const std::string& args) {
+    const rooflm::test::CmdResult r = rooflm::test::run_shell(ab + " -m " + model() + " " + args);
+    return std::make_pair(r.status, r.out);
+  };
+  auto [rc, out] = sh("--a pf_dist=2 --b pf_dist=3 --nodes 2 --nodes-b 3 --pairs 4 --warmup 1 --ctx-max 48 --profile");
+  EXPECT_EQ(rc, 0) << out;
+  for (const char* needle : {"A: 2-node forwards, pf_dist=2", "B: 3-node forwards, pf_dist=3", "B/A per pair: median",
+                             "of 4 pairs", "up/gate/down", "lm_head"})
+    EXPECT_NE(out.find(needle), std::string::npos) << needle << " in:\n" << out;
+  auto [rc2, out2] = sh("--a pf_dist=2 --b bogus=1");
+  EXPECT_EQ(rc2, 2) << out2;
+  EXPECT_NE(out2.find("unknown setting 'bogus'"), std::string::npos) << out2;
+  auto [rc3, out3] = sh("--a pf_dist=2 --b pf_dist=3 --pairs 0");
+  EXPECT_EQ(rc3, 2) << out3;
+  EXPECT_NE(out3.find("--pairs"), std::string::npos) << out3;
+  auto [rc4, out4] = sh("--pairs 3");
+  EXPECT_EQ(rc4, 2) << out4;
+  EXPECT_NE(out4.find("differs"), std::string::npos) << out4;
+}

@@ -37,10 +37,9 @@ struct CmdResult {
   std::string out;  // stdout and stderr together
 };
 
-// Runs the rooflm CLI with `args` (a shell word list), capturing stdout and stderr. `shell_prefix`
-// runs first in the same shell (e.g. "ulimit -f 4;").
-inline CmdResult run_rooflm(const std::string& args, const std::string& shell_prefix = "") {
-  const std::string cmd = shell_prefix + " " + rooflm_binary() + " " + args + " 2>&1";
+// Runs a shell command line, capturing stdout and stderr.
+inline CmdResult run_shell(const std::string& command) {
+  const std::string cmd = command + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   CmdResult r{-1, ""};
   if (!p) return r;
@@ -50,6 +49,12 @@ inline CmdResult run_rooflm(const std::string& args, const std::string& shell_pr
   const int st = pclose(p);
   r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
   return r;
+}
+
+// Runs the rooflm CLI with `args` (a shell word list), capturing stdout and stderr. `shell_prefix`
+// runs first in the same shell (e.g. "ulimit -f 4;").
+inline CmdResult run_rooflm(const std::string& args, const std::string& shell_prefix = "") {
+  return run_shell(shell_prefix + " " + rooflm_binary() + " " + args);
 }
 
 inline std::string default_model_path() { return source_dir() + "/models/SmolLM2-135M-Instruct.Q4_1.gguf"; }
