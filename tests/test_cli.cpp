@@ -130,3 +130,22 @@ TEST(CLI, PairedABHarness) {
   EXPECT_EQ(rc4, 2) << out4;
   EXPECT_NE(out4.find("differs"), std::string::npos) << out4;
 }
+
+// --tune changes kernel settings for one run: never the tokens; bad settings name the flag.
+TEST(CLI, TuneFlag) {
+  ROOFLM_REQUIRE_DEFAULT_MODEL();
+  expect_error("generate -m " + model() + " -p hi --tune bogus=1", "--tune: kernel tuning: unknown setting 'bogus'");
+  expect_error("generate -m " + model() + " -p hi --tune pf_dist=two", "--tune: kernel tuning: pf_dist: expected an integer");
+  expect_error("bench -m " + model() + " --prompts /dev/null --tune pf_dist", "--tune: kernel tuning: expected name=value");
+  auto tokens = [&](const std::string& extra) {
+    const auto r = rooflm::test::run_rooflm("generate -m " + model() +
+                                            " -p 'def fibonacci(n):' -n 24 --temp 0 -t 2 --json " + extra);
+    EXPECT_EQ(r.status, 0) << r.out;
+    const size_t b = r.out.find("\"tokens\"");
+    return b == std::string::npos ? std::string("missing") : r.out.substr(b, r.out.find(']', b) - b);
+  };
+  const std::string plain = tokens("");
+  EXPECT_NE(plain, "missing");
+  EXPECT_EQ(plain, tokens("--tune pf_dist=0,attn_min_parallel_macs=0,matmul_min_parallel_bytes=0"));
+  EXPECT_EQ(plain, tokens("--tune pf_dist=9 --spec chain"));
+}

@@ -35,6 +35,7 @@ struct BenchOptions {
   int threads = (int)std::max(1u, std::thread::hardware_concurrency());
   int warmup = 1;
   bool no_chat_template = false;
+  std::string tune;
   SamplerParams sampling;
   BenchOptions() { sampling.temp = 0; }  // greedy by default: outputs are checked against the baseline
 };
@@ -42,6 +43,7 @@ struct BenchOptions {
 void run_bench_command(const BenchOptions& o) {
   // Every flag is checked before the model loads or anything runs.
   check_threads(o.threads);
+  apply_tune_flag(o.tune);
   if (o.n_predict < 1) fail("-n: expected a number of tokens >= 1, got ", o.n_predict);
   if (o.limit < 0) fail("--limit: expected a number of prompts >= 1 (or 0 for all), got ", o.limit);
   if (o.warmup < 0) fail("--warmup: expected a number of rounds >= 0, got ", o.warmup);
@@ -148,6 +150,7 @@ void register_bench(CLI::App& app) {
   b->add_option("--temp", o->sampling.temp, "Temperature; 0 = greedy, checked equal to baseline (default 0)");
   b->add_option("--seed", o->sampling.seed, "Random seed for --temp > 0 (default 42)");
   b->add_option("-t,--threads", o->threads, "Threads (default: all cores)");
+  b->add_option("--tune", o->tune, "Kernel settings NAME=V[,NAME=V] (src/kernels/tuning.h; default: the measured ones)");
   b->add_option("--warmup", o->warmup, "Warm-up rounds (first prompt, every mode, 32 tokens) before measuring (default 1)");
   b->add_flag("--no-chat-template", o->no_chat_template, "Feed prompts as raw text even when the model has a chat template");
   b->add_option("--json", o->json, "Write the configuration, summaries, roofline points and every run as JSON");

@@ -30,11 +30,13 @@ struct GenerateOptions {
   std::string spec_mode = "none";
   std::string tree_adapt = "on";
   std::string kv_type = "f16";
+  std::string tune;
   spec::SpecConfig spec;
 };
 
 void run_generate(const GenerateOptions& o) {
   check_threads(o.threads);
+  apply_tune_flag(o.tune);
   const int threads = o.threads;
   check_output(o.profile, "--profile");  // before the run, not after it
   if (o.n_predict < 0) fail("-n: expected a number of tokens >= 0, got ", o.n_predict);
@@ -163,6 +165,7 @@ void register_generate(CLI::App& app) {
   g->add_flag("--json", o->json, "Print one JSON object instead of streaming text");
   g->add_option("--profile", o->profile, "Write the per-kernel profile (JSON) to this file");
   g->add_option("--kv-type", o->kv_type, "KV cache number format: f16 or f32 (default f16)");
+  g->add_option("--tune", o->tune, "Kernel settings NAME=V[,NAME=V] (src/kernels/tuning.h; default: the measured ones)");
   g->add_option("--spec", o->spec_mode, "Speculative decoding: none, chain, tree or staged (default none)");
   g->add_option("-d,--draft", o->spec.draft_path, "Draft model (same tokenizer) for --spec chain|tree|staged");
   g->add_option("--draft-len", o->spec.draft_len, "Draft depth K: chain length / deepest tree level (default 12)");

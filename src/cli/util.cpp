@@ -8,8 +8,17 @@
 
 #include "core/error.h"
 #include "core/threadpool.h"
+#include "kernels/tuning.h"
 
 namespace rooflm::cli {
+
+void apply_tune_flag(const std::string& assignments) {
+  try {
+    apply_kernel_tuning(kernel_tuning(), assignments);
+  } catch (const Error& e) {
+    fail("--tune: ", e.what());
+  }
+}
 
 double peak_rss_mb() {
   struct rusage ru {};

@@ -15,5 +15,8 @@ void check_output(const std::string& path, const char* what);
 // -t/--threads: 1..ThreadPool::kMaxThreads (0 too when allow_zero: "all available"), checked
 // before any model loads.
 void check_threads(int threads, bool allow_zero = false);
+// --tune NAME=V[,NAME=V]: applies kernel settings (src/kernels/tuning.h) for this run; errors
+// name the flag.
+void apply_tune_flag(const std::string& assignments);
 
 }  // namespace rooflm::cli
