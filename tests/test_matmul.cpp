@@ -630,4 +630,30 @@ TEST(KernelTuning, ParsesAssignmentsAndRejectsBadOnes) {
   EXPECT_NE(message("pf_dist=").find("expected name=value"), std::string::npos);
   EXPECT_NE(message("pf_dist=2x").find("expected an integer"), std::string::npos);
   EXPECT_NE(message("pf_dist=-1").find(">= 0"), std::string::npos);
+  EXPECT_NE(message("pf_dist=99999999999999999999").find("expected an integer"), std::string::npos);
+}
+
+// Every token count up to two full 8-wide tiles plus each remainder width (1-7), so a
+// remainder tile of the wrong width or a skipped token shows: bit-identical to the scalar path.
+TEST(Matmul, EveryTileRemainderBitIdentical) {
+  std::mt19937 rng(2024);
+  for (DType t : {DType::Q4_1, DType::Q4_K, DType::Q8_0}) {
+    const int64_t cols = dtype_info(t).block_size == 32 ? 96 : 256, rows = 35, max_tok = 23;
+    auto raw = random_weights(t, rows, cols, rng);
+    WeightMatrix w = make_weight(t, rows, cols, raw.data());
+    prepare_weight(w);
+    auto x = random_acts(max_tok, cols, rng);
+    ThreadPool one(1);
+    std::vector<float> want((size_t)(max_tok * rows));
+    matmul(w, x.data(), max_tok, want.data(), one, KernelPath::Scalar);
+    for (KernelPath p : kFastPaths) {
+      if (!kernel_path_supported(p)) continue;
+      for (int64_t n_tok = 1; n_tok <= max_tok; n_tok++) {
+        std::vector<float> y((size_t)(n_tok * rows), NAN);
+        matmul(w, x.data(), n_tok, y.data(), one, p);
+        EXPECT_EQ(0, std::memcmp(y.data(), want.data(), 4 * y.size()))
+            << dtype_name(t) << " path=" << kernel_path_name(p) << " n_tok=" << n_tok;
+      }
+    }
+  }
 }

@@ -1,5 +1,6 @@
 #include "kernels/tuning.h"
 
+#include <cerrno>
 #include <cstdlib>
 
 #include "core/error.h"
@@ -56,8 +57,9 @@ void apply_kernel_tuning(KernelTuning& t, const std::string& assignments) {
       fail("kernel tuning: expected name=value, got '", item, "'");
     const std::string name = item.substr(0, eq), num = item.substr(eq + 1);
     char* stop = nullptr;
+    errno = 0;
     const long long v = std::strtoll(num.c_str(), &stop, 10);
-    if (!stop || *stop != '\0') fail("kernel tuning: ", name, ": expected an integer, got '", num, "'");
+    if (!stop || *stop != '\0' || errno == ERANGE) fail("kernel tuning: ", name, ": expected an integer, got '", num, "'");
     set_kernel_tuning(t, name, v);
     pos = end + 1;
   }

@@ -1,5 +1,5 @@
-// Run-time kernel tunables: the thresholds and distances the kernels were tuned with,
-// measured on the machines named beside each default. They are plain globals read once per
+// Run-time kernel tunables: the thresholds and distances the kernels were tuned with (the
+// measurements are beside the code that uses each one). They are plain globals read once per
 // kernel call, so a harness can switch them between two decode steps in one process and
 // compare the steps in pairs (bench/ab/ab_step.cpp): on a shared machine two separate runs
 // differ by more than the effects being measured.
