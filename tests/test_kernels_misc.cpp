@@ -193,6 +193,16 @@ std::vector<double> naive(const std::vector<float>& q, const std::vector<float>&
 }  // namespace
 
 TEST(Attention, TreeMaskMatchesNaiveOnAwkwardShapes) {
+  auto binary_tree = [](int n) {
+    std::vector<int32_t> p((size_t)n);
+    for (int i = 0; i < n; i++) p[(size_t)i] = i == 0 ? -1 : (i - 1) / 2;
+    return p;
+  };
+  auto chain = [](int n) {
+    std::vector<int32_t> p((size_t)n);
+    for (int i = 0; i < n; i++) p[(size_t)i] = i - 1;
+    return p;
+  };
   std::mt19937 rng(7);
   std::normal_distribution<float> nd(0, 1);
   struct Shape { int n_head, n_head_kv, hd; int64_t n_past; std::vector<int32_t> parents; int64_t window; };
@@ -205,6 +215,10 @@ TEST(Attention, TreeMaskMatchesNaiveOnAwkwardShapes) {
       {2, 2, 128, 50, {-1, 0, 1, 2, 3, 4}, 3},               // window shorter than the chain: batch rows cut
       {4, 1, 256, 33, {-1, 0, 0, 1}, 0},                     // long heads (Gemma 3), > 16 keys
       {3, 3, 64, 0, {-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17}, 0},  // prefill, 18 keys
+      {9, 3, 64, 70, binary_tree(15), 0},                     // SmolLM2's heads, a 15-node tree, threaded
+      {8, 1, 64, 33, binary_tree(40), 0},                     // 8 query heads per KV head
+      {6, 2, 128, 45, chain(12), 20},                         // window start differs between nodes
+      {40, 1, 32, 20, chain(3), 0},                           // 40 query heads on one KV head
   };
   for (const auto& s : shapes) {
     const int n = (int)s.parents.size(), qd = s.n_head * s.hd, kvd = s.n_head_kv * s.hd;
