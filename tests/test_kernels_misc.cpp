@@ -155,7 +155,9 @@ TEST(Ops, VectorOpsMatchScalarReferenceOnAwkwardSizes) {
       ops_avx512::softmax(g1.data(), n);
       ops_ref::softmax(g2.data(), n);
       close(g1, g2, 2e-6, "softmax");
-      if (n > 3) EXPECT_EQ(g1[2], 0.0f);
+      if (n > 3) {
+        EXPECT_EQ(g1[2], 0.0f);
+      }
       std::vector<uint16_t> h1((size_t)n), h2((size_t)n);
       ops_avx512::to_fp16(h1.data(), x.data(), n);
       ops_ref::to_fp16(h2.data(), x.data(), n);
