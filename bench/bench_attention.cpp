@@ -41,7 +41,7 @@ void Attention(benchmark::State& state) {
   }
   vb.push_back((int32_t)vis.size());
   rooflm::ThreadPool pool(threads);
-  const int64_t stride = rows + hd;  // one score row and a converted K/V row per thread
+  const int64_t stride = rooflm::attention_scratch_floats(rows, hd);
   std::vector<float> scratch((size_t)(threads * stride));
   rooflm::AttentionArgs a;
   a.q = q.data(); a.q_stride = qd;

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -248,7 +249,7 @@ TEST(Attention, TreeMaskMatchesNaiveOnAwkwardShapes) {
     }
     for (int threads : {1, 2, 3}) for (bool f16 : {false, true}) {
       ThreadPool pool(threads);
-      std::vector<float> out((size_t)(n * qd)), scratch((size_t)(threads * (rows + 1 + s.hd)));
+      std::vector<float> out((size_t)(n * qd)), scratch((size_t)(threads * attention_scratch_floats(rows, s.hd)));
       AttentionArgs a;
       a.q = q.data(); a.q_stride = qd; a.kv_stride = kvd;
       a.k_cache = f16 ? (const void*)K16.data() : K.data();
@@ -257,8 +258,21 @@ TEST(Attention, TreeMaskMatchesNaiveOnAwkwardShapes) {
       a.n_head = s.n_head; a.n_head_kv = s.n_head_kv; a.head_dim = s.hd; a.n_past = s.n_past; a.n_tok = n;
       a.positions = pos.data(); a.visible = vis.data(); a.visible_begin = vb.data(); a.window = s.window;
       a.scale = 1.0f / std::sqrt((float)s.hd); a.out = out.data(); a.out_stride = qd;
-      a.scratch = scratch.data(); a.scratch_stride = rows + 1 + s.hd;
+      a.scratch = scratch.data(); a.scratch_stride = attention_scratch_floats(rows, s.hd);
       attention(a, pool);
+      if (kernel_path_supported(KernelPath::AVX512) && attention_avx512_supports(s.hd)) {
+        // The AVX-512 kernel takes up to 3 query heads of a KV head at once; each head's output
+        // must be bit-identical to that head computed alone (what makes a tree node equal the
+        // same token decoded alone).
+        std::vector<float> out_one((size_t)(n * qd));
+        a.out = out_one.data();
+        for (int i = 0; i < n; i++)
+          for (int h = 0; h < s.n_head; h++) attend_heads_avx512(a, i, h, 1, scratch.data());
+        a.out = out.data();
+        for (size_t e = 0; e < out.size(); e++)
+          ASSERT_EQ(std::memcmp(&out[e], &out_one[e], sizeof(float)), 0)
+              << "element " << e << ": " << out[e] << " vs " << out_one[e] << " alone, f16 " << f16;
+      }
       std::vector<float> out_ref((size_t)(n * qd));
       a.out = out_ref.data();
       attention_ref(a);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/error.h"
 #include "core/fp16.h"
 #include "kernels/tuning.h"
 #include "kernels/matmul.h"
@@ -76,26 +77,40 @@ void attend_one(const AttentionArgs& a, int i, int h, float* scores) {
 }  // namespace
 
 void attention(const AttentionArgs& a, ThreadPool& pool) {
+  if (a.scratch_stride < attention_scratch_floats(a.n_past + a.n_tok, a.head_dim))
+    fail("attention: scratch_stride ", a.scratch_stride, " is below the ",
+         attention_scratch_floats(a.n_past + a.n_tok, a.head_dim), " floats needed");
   static const bool avx512 = kernel_path_supported(KernelPath::AVX512);
   const bool fast = avx512 && attention_avx512_supports(a.head_dim);
-  const int64_t work = (int64_t)a.n_tok * a.n_head;
   // A decode step's attention over a short context is a few microseconds of work on K/V rows
   // the caller has just prefetched into its own cache: splitting it costs a dispatch and
   // sends the other thread to the caller's cache for every row. From ~100 rows on (SmolLM2:
-  // 9 heads x 64 dims) splitting the heads wins: Zen 4, 2 threads, decode steps alternating
-  // in one process: contexts 32-1000 3-5% faster per step than the old 1 << 20 threshold,
-  // contexts 32-160 unchanged (0.98-1.015). (kernel_tuning().attn_min_parallel_macs)
-  const int64_t macs = work * (a.n_past + a.n_tok) * a.head_dim;
+  // 9 heads x 64 dims) splitting wins: Zen 4, 2 threads, decode steps alternating in one
+  // process: contexts 32-1000 3-5% faster per step than the old 1 << 20 threshold, contexts
+  // 32-160 unchanged (0.98-1.015). (kernel_tuning().attn_min_parallel_macs)
+  const int64_t macs = (int64_t)a.n_tok * a.n_head * (a.n_past + a.n_tok) * a.head_dim;
+  const bool parallel = macs >= kernel_tuning().attn_min_parallel_macs;
+  // Work units: a node x a chunk of the query heads that share one KV head (the AVX-512
+  // kernel converts each K/V row once per chunk). Chunks as large as the kernel takes, but
+  // small enough that every thread gets two units when the work is split.
+  const int group = a.n_head / a.n_head_kv;
+  const int max_heads = fast ? attention_avx512_max_heads(a.head_dim) : 1;
+  int chunks = (group + max_heads - 1) / max_heads;
+  while (parallel && chunks < group && (int64_t)a.n_tok * a.n_head_kv * chunks < 2 * pool.size()) chunks++;
+  const int64_t per_node = (int64_t)a.n_head_kv * chunks;
   auto body = [&](int64_t begin, int64_t end, int t) {
-    float* scores = a.scratch + (int64_t)t * a.scratch_stride;
-    for (int64_t w = begin; w < end; w++) {
-      const int i = (int)(w / a.n_head), h = (int)(w % a.n_head);
-      if (fast) attend_one_avx512(a, i, h, scores);
-      else attend_one(a, i, h, scores);
+    float* scratch = a.scratch + (int64_t)t * a.scratch_stride;
+    for (int64_t u = begin; u < end; u++) {
+      const int i = (int)(u / per_node);
+      const int kvh = (int)(u % per_node) / chunks, c = (int)(u % per_node) % chunks;
+      const int h0 = kvh * group + group * c / chunks, h1 = kvh * group + group * (c + 1) / chunks;
+      if (fast) attend_heads_avx512(a, i, h0, h1 - h0, scratch);
+      else
+        for (int h = h0; h < h1; h++) attend_one(a, i, h, scratch);
     }
   };
-  if (macs < kernel_tuning().attn_min_parallel_macs) body(0, work, 0);
-  else pool.parallel_for(work, body);
+  if (parallel) pool.parallel_for(a.n_tok * per_node, body);
+  else body(0, a.n_tok * per_node, 0);
 }
 
 void attention_ref(const AttentionArgs& a) {

@@ -29,17 +29,25 @@ struct AttentionArgs {
   float* out = nullptr;           // [n_tok][n_head * head_dim]
   int64_t out_stride = 0;
   float* scratch = nullptr;       // per-thread score rows
-  int64_t scratch_stride = 0;     // >= n_past + n_tok + head_dim
+  int64_t scratch_stride = 0;     // >= attention_scratch_floats(n_past + n_tok, head_dim)
 };
+
+// Floats of scratch each thread needs for up to max_keys keys per query: a score row for each
+// query head the AVX-512 kernel takes at once (at most 3), or the scalar kernel's row and a
+// converted K/V row.
+inline int64_t attention_scratch_floats(int64_t max_keys, int head_dim) { return 3 * max_keys + head_dim; }
 
 void attention(const AttentionArgs& a, ThreadPool& pool);
 // Single-threaded scalar oracle with the same semantics.
 void attention_ref(const AttentionArgs& a);
 
-// The AVX-512 kernel for one (node, head): scores 16 keys at a time (products summed by a
-// transpose-reduction), vector exp, weighted sum of V in registers. For head_dim a multiple
-// of 16 up to 256; attention() uses it where the CPU has AVX-512.
+// The AVX-512 kernel for one node and `count` query heads from head_begin that share a KV
+// head (count <= attention_avx512_max_heads(head_dim): 3 for 64-dim heads): each f16 K/V row
+// is converted once for all of them; products summed by transpose-reductions, vector exp,
+// weighted sum of V in registers. For head_dim 32, 64, 128 or 256; attention() uses it where
+// the CPU has AVX-512.
 bool attention_avx512_supports(int head_dim);
-void attend_one_avx512(const AttentionArgs& a, int node, int head, float* scores);
+int attention_avx512_max_heads(int head_dim);
+void attend_heads_avx512(const AttentionArgs& a, int node, int head_begin, int count, float* scratch);
 
 }  // namespace rooflm

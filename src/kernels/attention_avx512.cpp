@@ -1,4 +1,12 @@
-// AVX-512 attention of one (node, head) pair; semantics as attention_ref (attention.h).
+// AVX-512 attention; semantics as attention_ref (attention.h).
+//
+// Work unit: one batch node x up to 3 query heads that share a KV head (GQA). Converting the
+// f16 K/V rows is the kernel's bottleneck on Zen 4 (vcvtph2ps on 512 bits issues every other
+// cycle), so each K and V row is converted once in registers and used by all the unit's
+// queries. Every query's arithmetic is the same whatever its unit (each score is the same
+// product chain and the same transpose-reduction tree of its 16 lanes, and each output the
+// same ordered sum over keys), so a tree node's output is bit-identical to the same token
+// decoded alone, and to the one-query-at-a-time kernel this replaced.
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
@@ -16,7 +24,7 @@ namespace rooflm {
 
 namespace {
 
-// 16 values of a cache row at p (f32 or f16).
+// 16 values of a cache row at element offset off (f32 or f16).
 template <bool F16>
 inline __m512 load16(const void* p, int64_t off) {
   if constexpr (F16)
@@ -25,12 +33,16 @@ inline __m512 load16(const void* p, int64_t off) {
     return _mm512_loadu_ps(static_cast<const float*>(p) + off);
 }
 
-// D = head_dim / 16 vectors per head; F16: the cache holds halves.
-template <int D, bool F16>
-void attend(const AttentionArgs& a, int i, int h, float* scores) {
-  const int kvh = h / (a.n_head / a.n_head_kv);
-  const float* q = a.q + (int64_t)i * a.q_stride + (int64_t)h * a.head_dim;
-  const int64_t head_off = (int64_t)kvh * a.head_dim;
+// Node i, query heads [h0, h0 + Q) (one KV head). D = head_dim / 16. Scores are computed KB
+// keys at a time: Q x KB product vectors live in registers and are summed by transpose-
+// reductions of 16 vectors (the last one zero-padded when Q x KB is not a multiple of 16).
+template <int D, bool F16, int Q>
+void attend_group(const AttentionArgs& a, int i, int h0, float* scratch) {
+  constexpr int KB = Q == 1 ? 16 : 8;
+  constexpr int NV = Q * KB;              // product vectors per block of keys
+  constexpr int NR = (NV + 15) / 16;      // reductions per block
+  const int kvh = h0 / (a.n_head / a.n_head_kv);
+  const int64_t head_off = (int64_t)kvh * 16 * D;
   const int64_t pos = a.positions[i];
   const int64_t lo = a.window > 0 ? std::max<int64_t>(0, pos - a.window + 1) : 0;
   const int32_t* vis = a.visible + a.visible_begin[i];
@@ -40,52 +52,95 @@ void attend(const AttentionArgs& a, int i, int h, float* scores) {
   // Cache row of key j (0 <= j < n): committed rows first, then the visible batch rows.
   auto row = [&](int64_t j) -> int64_t { return j < n_com ? lo + j : a.n_past + vis[j - n_com]; };
 
-  __m512 qv[D];
-  for (int d = 0; d < D; d++) qv[d] = _mm512_loadu_ps(q + 16 * d);
+  const float* qp[Q];
+  float* scores[Q];
+  for (int g = 0; g < Q; g++) {
+    qp[g] = a.q + (int64_t)i * a.q_stride + (int64_t)(h0 + g) * 16 * D;
+    scores[g] = scratch + g * (a.n_past + a.n_tok);
+  }
+
   const __m512 vscale = _mm512_set1_ps(a.scale);
-  __m512 mx = _mm512_set1_ps(-INFINITY);
-  for (int64_t j0 = 0; j0 < n; j0 += 16) {
-    const int m = (int)std::min<int64_t>(16, n - j0);
-    __m512 prod[16];
-    for (int j = 0; j < 16; j++) {
+  __m512 mx[Q];
+  for (int g = 0; g < Q; g++) mx[g] = _mm512_set1_ps(-INFINITY);
+  for (int64_t j0 = 0; j0 < n; j0 += KB) {
+    const int m = (int)std::min<int64_t>(KB, n - j0);
+    __m512 prod[NR * 16];
+    for (int j = 0; j < KB; j++) {
       if (j >= m) {
-        prod[j] = _mm512_setzero_ps();
+        for (int g = 0; g < Q; g++) prod[g * KB + j] = _mm512_setzero_ps();
         continue;
       }
       const int64_t k = row(j0 + j) * a.kv_stride + head_off;
-      __m512 acc = _mm512_mul_ps(qv[0], load16<F16>(a.k_cache, k));
-      for (int d = 1; d < D; d++) acc = _mm512_fmadd_ps(qv[d], load16<F16>(a.k_cache, k + 16 * d), acc);
-      prod[j] = acc;
+      const __m512 k0 = load16<F16>(a.k_cache, k);
+      for (int g = 0; g < Q; g++) prod[g * KB + j] = _mm512_mul_ps(_mm512_loadu_ps(qp[g]), k0);
+      for (int d = 1; d < D; d++) {
+        const __m512 kd = load16<F16>(a.k_cache, k + 16 * d);
+        for (int g = 0; g < Q; g++)
+          prod[g * KB + j] = _mm512_fmadd_ps(_mm512_loadu_ps(qp[g] + 16 * d), kd, prod[g * KB + j]);
+      }
     }
-    __m512 s = _mm512_mul_ps(vec512::reduce16(prod, vec512::vadd), vscale);
-    // batch rows outside the sliding window are masked out
-    if (a.window > 0 && j0 + 16 > n_com)
+    for (int v = NV; v < NR * 16; v++) prod[v] = _mm512_setzero_ps();
+    __m512 red[NR];
+    for (int r = 0; r < NR; r++) red[r] = _mm512_mul_ps(vec512::reduce16(prod + 16 * r, vec512::vadd), vscale);
+    // batch rows outside the sliding window are masked out (the same keys for every query)
+    __mmask16 out_of_window = 0;
+    if (a.window > 0 && j0 + KB > n_com)
       for (int j = 0; j < m; j++)
-        if (j0 + j >= n_com && pos - a.positions[vis[j0 + j - n_com]] >= a.window)
-          s = _mm512_mask_mov_ps(s, (__mmask16)(1u << j), _mm512_set1_ps(-INFINITY));
+        if (j0 + j >= n_com && pos - a.positions[vis[j0 + j - n_com]] >= a.window) out_of_window |= (__mmask16)(1u << j);
     const __mmask16 valid = vec512::first_lanes(m);
-    _mm512_mask_storeu_ps(scores + j0, valid, s);
-    mx = _mm512_mask_max_ps(mx, valid, mx, s);
+    for (int g = 0; g < Q; g++) {
+      // query g's KB scores: lanes [g KB, g KB + KB) of the reductions, moved to lanes 0..KB-1
+      const __m512 r = red[g * KB / 16];
+      __m512 s = (g * KB) % 16 == 0 ? r : _mm512_shuffle_f32x4(r, r, 0xEE);
+      s = _mm512_mask_mov_ps(s, out_of_window, _mm512_set1_ps(-INFINITY));
+      _mm512_mask_storeu_ps(scores[g] + j0, valid, s);
+      mx[g] = _mm512_mask_max_ps(mx[g], valid, mx[g], s);
+    }
   }
-  const __m512 vmx = _mm512_set1_ps(_mm512_reduce_max_ps(mx));
-  __m512 sum = _mm512_setzero_ps();
-  for (int64_t j0 = 0; j0 < n; j0 += 16) {
-    const __mmask16 valid = vec512::first_lanes(std::min<int64_t>(16, n - j0));
-    const __m512 e = _mm512_maskz_mov_ps(valid, vec512::exp(_mm512_sub_ps(_mm512_maskz_loadu_ps(valid, scores + j0), vmx)));
-    _mm512_mask_storeu_ps(scores + j0, valid, e);
-    sum = _mm512_add_ps(sum, e);
-  }
-  const __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
 
-  __m512 acc[D];
-  for (int d = 0; d < D; d++) acc[d] = _mm512_setzero_ps();
-  for (int64_t j = 0; j < n; j++) {
-    const __m512 p = _mm512_set1_ps(scores[j]);
-    const int64_t v = row(j) * a.kv_stride + head_off;
-    for (int d = 0; d < D; d++) acc[d] = _mm512_fmadd_ps(p, load16<F16>(a.v_cache, v + 16 * d), acc[d]);
+  float inv[Q];
+  for (int g = 0; g < Q; g++) {
+    const __m512 vmx = _mm512_set1_ps(_mm512_reduce_max_ps(mx[g]));
+    __m512 sum = _mm512_setzero_ps();
+    for (int64_t j0 = 0; j0 < n; j0 += 16) {
+      const __mmask16 valid = vec512::first_lanes(std::min<int64_t>(16, n - j0));
+      const __m512 e =
+          _mm512_maskz_mov_ps(valid, vec512::exp(_mm512_sub_ps(_mm512_maskz_loadu_ps(valid, scores[g] + j0), vmx)));
+      _mm512_mask_storeu_ps(scores[g] + j0, valid, e);
+      sum = _mm512_add_ps(sum, e);
+    }
+    inv[g] = 1.0f / _mm512_reduce_add_ps(sum);
   }
-  float* out = a.out + (int64_t)i * a.out_stride + (int64_t)h * a.head_dim;
-  for (int d = 0; d < D; d++) _mm512_storeu_ps(out + 16 * d, _mm512_mul_ps(acc[d], inv));
+
+  __m512 acc[Q][D];
+  for (int g = 0; g < Q; g++)
+    for (int d = 0; d < D; d++) acc[g][d] = _mm512_setzero_ps();
+  for (int64_t j = 0; j < n; j++) {
+    __m512 p[Q];
+    for (int g = 0; g < Q; g++) p[g] = _mm512_set1_ps(scores[g][j]);
+    const int64_t v = row(j) * a.kv_stride + head_off;
+    for (int d = 0; d < D; d++) {
+      const __m512 vd = load16<F16>(a.v_cache, v + 16 * d);
+      for (int g = 0; g < Q; g++) acc[g][d] = _mm512_fmadd_ps(p[g], vd, acc[g][d]);
+    }
+  }
+  for (int g = 0; g < Q; g++) {
+    float* out = a.out + (int64_t)i * a.out_stride + (int64_t)(h0 + g) * 16 * D;
+    const __m512 vinv = _mm512_set1_ps(inv[g]);
+    for (int d = 0; d < D; d++) _mm512_storeu_ps(out + 16 * d, _mm512_mul_ps(acc[g][d], vinv));
+  }
+}
+
+template <int D, bool F16>
+void attend_heads(const AttentionArgs& a, int i, int h0, int count, float* scratch) {
+  switch (count) {
+    case 1: return attend_group<D, F16, 1>(a, i, h0, scratch);
+    case 2: if constexpr (D <= 8) return attend_group<D, F16, 2>(a, i, h0, scratch); break;
+    case 3: if constexpr (D <= 4) return attend_group<D, F16, 3>(a, i, h0, scratch); break;
+    default: break;
+  }
+  // more heads than registers allow for this head size: one at a time
+  for (int g = 0; g < count; g++) attend_group<D, F16, 1>(a, i, h0 + g, scratch);
 }
 
 }  // namespace
@@ -94,13 +149,15 @@ bool attention_avx512_supports(int head_dim) {
   return head_dim == 32 || head_dim == 64 || head_dim == 128 || head_dim == 256;
 }
 
-void attend_one_avx512(const AttentionArgs& a, int node, int head, float* scores) {
+int attention_avx512_max_heads(int head_dim) { return head_dim <= 64 ? 3 : head_dim == 128 ? 2 : 1; }
+
+void attend_heads_avx512(const AttentionArgs& a, int node, int head_begin, int count, float* scratch) {
   const bool h = a.kv_f16;
   switch (a.head_dim) {
-    case 32: return h ? attend<2, true>(a, node, head, scores) : attend<2, false>(a, node, head, scores);
-    case 64: return h ? attend<4, true>(a, node, head, scores) : attend<4, false>(a, node, head, scores);
-    case 128: return h ? attend<8, true>(a, node, head, scores) : attend<8, false>(a, node, head, scores);
-    default: return h ? attend<16, true>(a, node, head, scores) : attend<16, false>(a, node, head, scores);
+    case 32: return h ? attend_heads<2, true>(a, node, head_begin, count, scratch) : attend_heads<2, false>(a, node, head_begin, count, scratch);
+    case 64: return h ? attend_heads<4, true>(a, node, head_begin, count, scratch) : attend_heads<4, false>(a, node, head_begin, count, scratch);
+    case 128: return h ? attend_heads<8, true>(a, node, head_begin, count, scratch) : attend_heads<8, false>(a, node, head_begin, count, scratch);
+    default: return h ? attend_heads<16, true>(a, node, head_begin, count, scratch) : attend_heads<16, false>(a, node, head_begin, count, scratch);
   }
 }
 

@@ -126,7 +126,7 @@ Session::Session(const Model& model, const SessionOptions& opts, ThreadPool& poo
   depth_.resize((size_t)B);
   visible_begin_.resize((size_t)B + 1);
   visible_.resize((size_t)(B * (B + 1) / 2));
-  att_scratch_.resize((size_t)(pool.size() * (n_ctx_ + B + c.head_dim)));
+  att_scratch_.resize((size_t)(pool.size() * attention_scratch_floats(n_ctx_ + B, (int)c.head_dim)));
   last_tokens_.resize((size_t)B);
   tokens_.reserve((size_t)n_ctx_);
   row_tmp_.resize((size_t)(B * d));
@@ -286,7 +286,7 @@ void Session::layer(int64_t il, int n) {
   a.out = att_.data();
   a.out_stride = qd;
   a.scratch = att_scratch_.data();
-  a.scratch_stride = n_ctx_ + max_batch_ + hd;
+  a.scratch_stride = attention_scratch_floats(n_ctx_ + max_batch_, (int)hd);
   {
     // qk/pv: 2 FLOPs per multiply-add, two products (scores and weighted sum) per key per
     // head dim. Bytes: K and V rows read once (committed + batch) plus q in and out.
