@@ -148,4 +148,6 @@ TEST(CLI, TuneFlag) {
   EXPECT_NE(plain, "missing");
   EXPECT_EQ(plain, tokens("--tune pf_dist=0,attn_min_parallel_macs=0,matmul_min_parallel_bytes=0"));
   EXPECT_EQ(plain, tokens("--tune pf_dist=9 --spec chain"));
+  // plain ran with the attention-overlapped weight prefetch (the default, 2 threads, short context)
+  EXPECT_EQ(plain, tokens("--tune attn_overlap_prefetch=0"));
 }

@@ -2,6 +2,8 @@
 // scalar reference, bit-identity across paths / thread counts / batch sizes.
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -603,6 +605,40 @@ TEST(KernelTuning, ResultsDoNotDependOnTheSettings) {
     }
   }
   kernel_tuning() = defaults;
+}
+
+// The weights a thread prefetches while it would wait (prefetch_weight_share) are the ones it
+// reads in the matmul: the threads' shares of a fused list of matrices tile every matrix's
+// packed bytes in order, without gaps or overlaps, the way the matmul splits its row groups.
+TEST(WeightShare, SharesTileThePackedWeightsInOrder) {
+  std::mt19937 rng(5);
+  std::vector<std::vector<uint8_t>> raws;
+  std::vector<WeightMatrix> ws;
+  for (int64_t rows : {17, 300, 16}) {
+    raws.push_back(random_weights(DType::Q4_1, rows, 576, rng));
+    ws.push_back(make_weight(DType::Q4_1, rows, 576, raws.back().data()));
+  }
+  for (auto& w : ws) prepare_weight(w);
+  if (!ws[0].packed) GTEST_SKIP() << "no packed layout on this CPU";
+  const WeightMatrix* list[3] = {&ws[0], &ws[1], &ws[2]};
+  for (int n : {1, 3})
+    for (int threads : {1, 2, 3, 7}) {
+      std::vector<const uint8_t*> next((size_t)n);
+      for (int m = 0; m < n; m++) next[(size_t)m] = ws[(size_t)m].packed;
+      for (int owner = 0; owner < threads; owner++) {
+        ByteRange r[3];
+        weight_share(list, n, owner, threads, r);
+        for (int m = 0; m < n; m++) {
+          if (r[m].n == 0) continue;
+          EXPECT_EQ(r[m].p, next[(size_t)m]) << "matrix " << m << " owner " << owner << " of " << threads;
+          next[(size_t)m] = r[m].p + r[m].n;
+        }
+      }
+      for (int m = 0; m < n; m++)
+        EXPECT_EQ(next[(size_t)m], ws[(size_t)m].packed + ws[(size_t)m].packed_bytes) << "matrix " << m << ", " << threads << " threads";
+    }
+  std::atomic<bool> stop{true};
+  prefetch_weight_share(list, 3, 0, 2, stop);  // returns at once
 }
 
 TEST(KernelTuning, ParsesAssignmentsAndRejectsBadOnes) {

@@ -88,8 +88,7 @@ void attention(const AttentionArgs& a, ThreadPool& pool) {
   // 9 heads x 64 dims) splitting wins: Zen 4, 2 threads, decode steps alternating in one
   // process: contexts 32-1000 3-5% faster per step than the old 1 << 20 threshold, contexts
   // 32-160 unchanged (0.98-1.015). (kernel_tuning().attn_min_parallel_macs)
-  const int64_t macs = (int64_t)a.n_tok * a.n_head * (a.n_past + a.n_tok) * a.head_dim;
-  const bool parallel = macs >= kernel_tuning().attn_min_parallel_macs;
+  const bool parallel = attention_is_parallel(a);
   // Work units: a node x a chunk of the query heads that share one KV head (the AVX-512
   // kernel converts each K/V row once per chunk). Chunks as large as the kernel takes, but
   // small enough that every thread gets two units when the work is split.
@@ -111,6 +110,11 @@ void attention(const AttentionArgs& a, ThreadPool& pool) {
   };
   if (parallel) pool.parallel_for(a.n_tok * per_node, body);
   else body(0, a.n_tok * per_node, 0);
+}
+
+bool attention_is_parallel(const AttentionArgs& a) {
+  const int64_t macs = (int64_t)a.n_tok * a.n_head * (a.n_past + a.n_tok) * a.head_dim;
+  return macs >= kernel_tuning().attn_min_parallel_macs;
 }
 
 void attention_ref(const AttentionArgs& a) {

@@ -38,6 +38,9 @@ struct AttentionArgs {
 inline int64_t attention_scratch_floats(int64_t max_keys, int head_dim) { return 3 * max_keys + head_dim; }
 
 void attention(const AttentionArgs& a, ThreadPool& pool);
+// Whether attention(a, pool) splits the work across the pool's threads; when it does not, it
+// runs on the calling thread alone and never touches the pool.
+bool attention_is_parallel(const AttentionArgs& a);
 // Single-threaded scalar oracle with the same semantics.
 void attention_ref(const AttentionArgs& a);
 

@@ -80,6 +80,10 @@ struct QCtx {
   int n_threads;
 };
 
+// Thread t of n_threads computes row groups [begin(t), begin(t + 1)) of the concatenated list
+// (prefetch_weight_share relies on the same split).
+int64_t thread_groups_begin(int64_t G, int t, int n_threads) { return G * t / n_threads; }
+
 // Groups [g0, g1) of the concatenated list.
 void run_groups(const QCtx& c, int64_t g0, int64_t g1) {
   for (int m = 0; m < c.n_jobs && g0 < g1; m++) {
@@ -156,8 +160,8 @@ void matmul_quant(const WeightMatrix* const* ws, float* const* ys, int n, const 
   }
   QCtx* c = &ctx;
   pool.run_on_all([c, G](int t) {
-    const int nth = c->n_threads;
-    run_groups(*c, G * t / nth, G * (t + 1) / nth);
+    const int64_t g0 = thread_groups_begin(G, t, c->n_threads), g1 = thread_groups_begin(G, t + 1, c->n_threads);
+    run_groups(*c, g0, g1);
   });
 }
 
@@ -285,6 +289,39 @@ void matmul_multi(const WeightMatrix* const* ws, float* const* ys, int n, const 
     return;
   }
   matmul_quant(ws, ys, n, *f, x, n_tok, pool, resolve(KernelPath::Auto));
+}
+
+void weight_share(const WeightMatrix* const* ws, int n, int owner, int n_threads, ByteRange* out) {
+  int64_t G = 0;
+  for (int m = 0; m < n; m++) G += (ws[m]->rows + kGroupRows - 1) / kGroupRows;
+  const int64_t g0 = thread_groups_begin(G, owner, n_threads), g1 = thread_groups_begin(G, owner + 1, n_threads);
+  int64_t first = 0;  // first group of matrix m in the concatenated list
+  for (int m = 0; m < n; m++) {
+    const WeightMatrix& w = *ws[m];
+    const int64_t groups = (w.rows + kGroupRows - 1) / kGroupRows;
+    const int64_t b = std::max(g0, first), e = std::min(g1, first + groups);
+    out[m] = ByteRange{};
+    if (w.packed && b < e) {
+      const size_t gb = w.packed_bytes / (size_t)groups;
+      out[m] = ByteRange{w.packed + (size_t)(b - first) * gb, (size_t)(e - b) * gb};
+    }
+    first += groups;
+  }
+}
+
+void prefetch_weight_share(const WeightMatrix* const* ws, int n, int owner, int n_threads,
+                           const std::atomic<bool>& stop) {
+  if (n <= 0 || n > kMaxFused) return;
+  ByteRange r[kMaxFused];
+  weight_share(ws, n, owner, n_threads, r);
+  for (int m = 0; m < n; m++) {
+    const char* p = reinterpret_cast<const char*>(r[m].p);
+    // 8 lines between checks: a few hundred nanoseconds of issue at DRAM speed
+    for (size_t off = 0; off < r[m].n; off += 512) {
+      if (stop.load(std::memory_order_acquire)) return;
+      for (size_t l = off; l < std::min(r[m].n, off + 512); l += 64) _mm_prefetch(p + l, _MM_HINT_T1);
+    }
+  }
 }
 
 namespace {

@@ -18,6 +18,7 @@
 // Float weights (F32/F16/BF16) are not quantized; their paths agree up to f32 rounding.
 #pragma once
 #include <cstddef>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 
@@ -75,6 +76,20 @@ void matmul(const WeightMatrix& w, const float* x, int64_t n_tok, float* y, Thre
 // to them unless all matrices share the quantized type and cols (and n <= 4).
 void matmul_multi(const WeightMatrix* const* ws, float* const* ys, int n, const float* x, int64_t n_tok,
                   ThreadPool& pool);
+
+// Prefetches, into the calling thread's L2, the packed weights that thread `owner` of the
+// pool's `n_threads` reads in matmul_multi(ws, ...) for one token (the same split of row
+// groups), a few cache lines at a time, returning as soon as `stop` is set. For a thread
+// that would otherwise wait while another runs work that streams no weights (a short
+// attention): the memory system then works during it too. Unpacked weights are skipped.
+void prefetch_weight_share(const WeightMatrix* const* ws, int n, int owner, int n_threads, const std::atomic<bool>& stop);
+// The packed bytes that share is: out[m] for matrix m (n = 0 bytes where the thread reads none of
+// it, or the matrix is not packed).
+struct ByteRange {
+  const uint8_t* p = nullptr;
+  size_t n = 0;
+};
+void weight_share(const WeightMatrix* const* ws, int n, int owner, int n_threads, ByteRange* out);
 
 // Repack a quantized matrix once at load into the tile layout (sets packed/owned; no-op for
 // F32/F16/BF16 and for already packed matrices). Costs about one extra copy of the weights

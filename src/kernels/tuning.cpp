@@ -16,6 +16,7 @@ constexpr Field kFields[] = {
     {"pf_dist", &KernelTuning::pf_dist},
     {"matmul_min_parallel_bytes", &KernelTuning::matmul_min_parallel_bytes},
     {"attn_min_parallel_macs", &KernelTuning::attn_min_parallel_macs},
+    {"attn_overlap_prefetch", &KernelTuning::attn_overlap_prefetch},
 };
 
 int64_t KernelTuning::*member_of(const std::string& name) {

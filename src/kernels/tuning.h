@@ -20,6 +20,9 @@ struct KernelTuning {
   int64_t matmul_min_parallel_bytes = 32 << 10;
   // Attention splits (token, head) pairs across threads from this many multiply-adds on.
   int64_t attn_min_parallel_macs = 1 << 16;
+  // 1: while the caller runs an attention alone, the other threads prefetch the weights of
+  // the o projection and the feed-forward's first matmul; 0: they wait. See session.cpp.
+  int64_t attn_overlap_prefetch = 1;
 };
 
 // The process-wide settings (defaults above).

@@ -1,6 +1,7 @@
 #include "model/session.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -11,6 +12,7 @@
 #include "core/error.h"
 #include "kernels/attention.h"
 #include "kernels/ops.h"
+#include "kernels/tuning.h"
 #include "roofline/profiler.h"
 
 namespace rooflm {
@@ -293,7 +295,7 @@ void Session::layer(int64_t il, int n) {
     const double keys = (double)(visible_begin_[n]) + (double)n * (double)n_past_;
     const double rows = (double)(n_past_ + n);
     timed(OpClass::qk_pv, 4.0 * keys * (double)qd, rows * 2.0 * (double)kv_row_bytes_ + 8.0 * n * qd,
-          [&] { attention(a, pool_); });
+          [&] { attention_overlapped(a, L); });
   }
 
   linear(OpClass::o, L.wo, att_.data(), n, proj_.data(), pool_);
@@ -334,6 +336,39 @@ void Session::layer(int64_t il, int n) {
       if (L.post_ffn_norm) rmsnorm(p, p, L.post_ffn_norm, d, c.norm_eps);
       add(x_.data() + i * d, p, d);
     });
+  });
+}
+
+void Session::attention_overlapped(const AttentionArgs& a, const LayerWeights& L) {
+  // A short attention (a decode step over a short context) runs on this thread alone while
+  // the others wait, and streams no weights. Let them prefetch the weights the next matmuls
+  // read meanwhile: each its own share of the o projection and of the feed-forward's first
+  // matmul, and thread 1 also this thread's shares. They stop when the attention is done.
+  // Zen 4, 2 threads, decode steps alternating in one process (build/rooflm_ab, contexts
+  // 32-160), six runs of 150-200 pairs: per-pair median 0.960-1.009 (0.98 typical); o and
+  // up/gate/down 8-17% faster, the attention ~0.003 ms a layer slower (the dispatch).
+  if (!kernel_tuning().attn_overlap_prefetch || pool_.size() < 2 || attention_is_parallel(a)) {
+    attention(a, pool_);
+    return;
+  }
+  const WeightMatrix* o[1] = {&L.wo};
+  const WeightMatrix* ffn_gated[2] = {&L.w_gate, &L.w_up};
+  const WeightMatrix* ffn_plain[1] = {&L.w_up};
+  const bool gated = L.w_gate.data != nullptr;
+  const int threads = pool_.size();
+  std::atomic<bool> done{false};
+  pool_.run_on_all([&](int t) {
+    if (t == 0) {
+      attention(a, pool_);
+      done.store(true, std::memory_order_release);
+      return;
+    }
+    for (int owner : {t, 0}) {
+      if (owner == 0 && t != 1) break;
+      prefetch_weight_share(o, 1, owner, threads, done);
+      if (gated) prefetch_weight_share(ffn_gated, 2, owner, threads, done);
+      else prefetch_weight_share(ffn_plain, 1, owner, threads, done);
+    }
   });
 }
 

@@ -13,6 +13,7 @@
 
 #include "core/dtype.h"
 #include "core/threadpool.h"
+#include "kernels/attention.h"
 #include "model/model.h"
 
 namespace rooflm {
@@ -58,6 +59,7 @@ class Session {
 
  private:
   void layer(int64_t il, int n);
+  void attention_overlapped(const AttentionArgs& a, const LayerWeights& L);  // see session.cpp
   void prefetch_kv(int64_t il);  // layer il's cached K/V rows towards L2
   uint8_t* k_row(int64_t il, int64_t row) { return kv_.data() + ((il * 2) * n_ctx_ + row) * kv_row_bytes_; }
   uint8_t* v_row(int64_t il, int64_t row) { return kv_.data() + ((il * 2 + 1) * n_ctx_ + row) * kv_row_bytes_; }
