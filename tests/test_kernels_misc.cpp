@@ -222,6 +222,7 @@ TEST(Attention, TreeMaskMatchesNaiveOnAwkwardShapes) {
       {8, 1, 64, 33, binary_tree(40), 0},                     // 8 query heads per KV head
       {6, 2, 128, 45, chain(12), 20},                         // window start differs between nodes
       {40, 1, 32, 20, chain(3), 0},                           // 40 query heads on one KV head
+      {9, 3, 64, 150, {-1}, 0},                               // decode split across threads: heads of a KV head in chunks
   };
   for (const auto& s : shapes) {
     const int n = (int)s.parents.size(), qd = s.n_head * s.hd, kvd = s.n_head_kv * s.hd;

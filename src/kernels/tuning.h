@@ -18,7 +18,8 @@ struct KernelTuning {
   int64_t pf_dist = 2;
   // Quantized GEMVs reading fewer weight bytes than this run on the calling thread alone.
   int64_t matmul_min_parallel_bytes = 32 << 10;
-  // Attention splits (token, head) pairs across threads from this many multiply-adds on.
+  // Attention splits its work units (a node x query heads of one KV head) across threads
+  // from this many multiply-adds on.
   int64_t attn_min_parallel_macs = 1 << 16;
   // 1: while the caller runs an attention alone, the other threads prefetch the weights of
   // the o projection and the feed-forward's first matmul; 0: they wait. See session.cpp.
