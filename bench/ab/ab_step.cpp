@@ -5,6 +5,7 @@
 //   build/rooflm_ab --a pf_dist=2 --b pf_dist=4            # decode steps
 //   build/rooflm_ab --a pf_dist=2 --b pf_dist=4 --nodes 4  # 4-node verify forwards
 //   build/rooflm_ab --nodes 1 --nodes-b 8                  # verify cost t(8) / t(1)
+//   build/rooflm_ab --b-read                               # decode step vs a read of its bytes
 //
 // --nodes 1 times decode steps (each commits its token; the context grows from the prompt
 // to --ctx-max, then is cut back). --nodes N > 1 times forwards over a chain of N nodes of
@@ -13,13 +14,22 @@
 // so B/A is the cost of an M-node forward relative to an N-node one at the same context.
 // Pairs run A,B then B,A in turn. Reported: median ms of each side, and the median of the
 // per-pair ratios B/A with its quartiles and the share of pairs where B was faster.
+// --b-read makes each B side a read of as many bytes as an A forward's matmuls read (counted by
+// the profiler in one forward first), with the probe's read kernel on the same threads, each
+// thread a contiguous share of one buffer: B/A is then the share of the memory roof the
+// forward reaches, measured against a roof taken next to it rather than seconds apart.
 // --profile also prints ms per forward of every op class for A and B (the profiler's timers
 // add a little to every op, so the two sides are compared with each other, not with runs
 // without it).
+#include <sys/mman.h>
+
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -28,6 +38,7 @@
 #include "kernels/tuning.h"
 #include "model/model.h"
 #include "model/session.h"
+#include "roofline/probe.h"
 #include "roofline/profiler.h"
 
 namespace {
@@ -39,13 +50,14 @@ struct Args {
   std::string a, b;
   int threads = 2, pairs = 200, warmup = 20, nodes = 1, nodes_b = 0, prompt_len = 32;
   int64_t ctx_max = 1000;
-  bool profile = false;
+  bool profile = false, b_read = false;
 };
 
 void usage() {
   std::printf(
       "usage: rooflm_ab --a NAME=V[,NAME=V] --b NAME=V[,NAME=V] [-m MODEL] [-t THREADS] [--pairs P]\n"
       "                 [--nodes N] [--nodes-b M] [--ctx-max C] [--prompt-len L] [--warmup W] [--profile]\n"
+      "                 [--b-read]\n"
       "settings:");
   for (const std::string& n : kernel_tuning_names()) std::printf(" %s", n.c_str());
   std::printf("\n");
@@ -70,6 +82,10 @@ Args parse(int argc, char** argv) {
       a.profile = true;
       continue;
     }
+    if (f == "--b-read") {
+      a.b_read = true;
+      continue;
+    }
     if (i + 1 >= argc) fail(f, ": missing value (or unknown flag)");
     const std::string v = argv[++i];
     if (f == "-m" || f == "--model") a.model = v;
@@ -85,7 +101,9 @@ Args parse(int argc, char** argv) {
     else fail("unknown flag '", f, "' (see --help)");
   }
   if (a.nodes_b == 0) a.nodes_b = a.nodes;
-  if (a.a.empty() && a.b.empty() && a.nodes_b == a.nodes)
+  if (a.b_read && (!a.b.empty() || a.nodes_b != a.nodes))
+    fail("--b-read: the B side is a memory read; it takes no --b settings and no --nodes-b");
+  if (a.a.empty() && a.b.empty() && a.nodes_b == a.nodes && !a.b_read)
     fail("--a, --b, --nodes-b: give at least one setting or node count that differs (see --help)");
   return a;
 }
@@ -134,8 +152,38 @@ int run(const Args& args) {
     }
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   };
+  // --b-read: the bytes one A forward's matmuls read, and a buffer of that size shared out in
+  // contiguous slices (first touched by the thread that reads it, on huge pages where allowed).
+  std::unique_ptr<uint8_t, decltype(&std::free)> buf(nullptr, &std::free);
+  size_t slice = 0;
+  double read_bytes = 0;
+  if (args.b_read) {
+    prof::reset();
+    prof::enable(true);
+    step(ta, args.nodes);
+    prof::enable(false);
+    for (const prof::Aggregate& g : prof::snapshot())
+      if (g.op != prof::OpClass::qk_pv && g.op != prof::OpClass::other) read_bytes += g.bytes;
+    slice = ((size_t)read_bytes / (size_t)args.threads + 255) / 256 * 256;
+    const size_t huge = (size_t)2 << 20, total = (slice * (size_t)args.threads + huge - 1) / huge * huge;
+    buf.reset(static_cast<uint8_t*>(std::aligned_alloc(huge, total)));
+    if (!buf) fail("--b-read: cannot allocate ", total, " bytes");
+    madvise(buf.get(), total, MADV_HUGEPAGE);
+    uint8_t* base = buf.get();
+    pool.run_on_all([&](int t) { std::memset(base + (size_t)t * slice, t + 1, slice); });
+  }
+  auto read_step = [&] {
+    uint8_t* base = buf.get();
+    std::atomic<uint64_t> sink{0};
+    const auto t0 = std::chrono::steady_clock::now();
+    pool.run_on_all([&](int t) { sink += roofline::read_pass(base + (size_t)t * slice, slice); });
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    if (sink.load() == 1) std::printf(" ");  // keeps the reads
+    return ms;
+  };
+  auto b_step = [&] { return args.b_read ? read_step() : step(tb, args.nodes_b); };
   for (int i = 0; i < args.warmup; i++) {
-    if (i % 2) step(tb, args.nodes_b);
+    if (i % 2) b_step();
     else step(ta, args.nodes);
   }
   std::vector<double> ms_a, ms_b, ratio;
@@ -149,7 +197,7 @@ int run(const Args& args) {
     };
     auto side_b = [&] {
       prof::set_phase("B");
-      y = step(tb, args.nodes_b);
+      y = b_step();
     };
     if (p % 2 == 0) {
       side_a();
@@ -168,7 +216,11 @@ int run(const Args& args) {
   std::printf("%s | %d threads | %d pairs | context %d..%lld\n", args.model.c_str(), args.threads, args.pairs,
               args.prompt_len, (long long)args.ctx_max);
   std::printf("A: %s, %s\n", what(args.nodes).c_str(), args.a.empty() ? "default settings" : args.a.c_str());
-  std::printf("B: %s, %s\n", what(args.nodes_b).c_str(), args.b.empty() ? "default settings" : args.b.c_str());
+  if (args.b_read)
+    std::printf("B: one read of %.1f MB (the bytes of A's matmuls) on the same threads; B/A = share of the roof\n",
+                read_bytes / 1e6);
+  else
+    std::printf("B: %s, %s\n", what(args.nodes_b).c_str(), args.b.empty() ? "default settings" : args.b.c_str());
   std::printf("median ms: A %.3f, B %.3f\n", quantile(ms_a, 0.5), quantile(ms_b, 0.5));
   std::printf("B/A per pair: median %.3f [quartiles %.3f - %.3f]; B faster in %d of %d pairs\n", quantile(ratio, 0.5),
               quantile(ratio, 0.25), quantile(ratio, 0.75), b_faster, args.pairs);

@@ -131,6 +131,18 @@ uint64_t read_scalar(const uint8_t* p, size_t bytes, int passes) {
   return a;
 }
 
+}  // namespace
+
+uint64_t read_pass(const uint8_t* p, size_t bytes) {
+  static const auto fn = [] {
+    const Features f = detect();
+    return f.avx512f ? read_avx512 : (f.avx2 ? read_avx2 : read_scalar);
+  }();
+  return fn(p, bytes, 1);
+}
+
+namespace {
+
 // 12 independent FMA chains hide the 4-cycle latency on two FMA ports. a = a*b + c with
 // b slightly below 1 stays bounded (no overflow, no denormals).
 constexpr int kChains = 12;

@@ -66,6 +66,12 @@ struct ProbeOptions {
 
 ProbeResult run_probe(const ProbeOptions& opt = {});
 
+// One pass of the probe's read-bandwidth kernel (the widest this CPU runs) over
+// [p, p + bytes); bytes a multiple of 256, p 64-byte aligned. Returns a value derived from the
+// data so the reads cannot be elided. For harnesses that time a read of a known size next to
+// the work it is compared with (bench/ab/ab_step.cpp --b-read).
+uint64_t read_pass(const uint8_t* p, size_t bytes);
+
 std::string cpu_model_name();
 std::string cpu_cache_key(int threads);
 int available_threads();
