@@ -167,7 +167,7 @@ inline void st(int32_t* cb) {
 
 template <Bits B, Scl S>
 void run(const QJob& j, int64_t g0, int64_t g1) {
-  constexpr int BB = bit_bytes<B>();
+  constexpr Rp16Layout L = rp16_layout<B, S>();
   constexpr bool k6 = S == Scl::K6;
   // Min/KMin with 8-bit codes never occurs; B tiles come straight from the packed block only
   // for unsigned codes that are already bytes (none today), so every type unpacks.
@@ -186,8 +186,7 @@ void run(const QJob& j, int64_t g0, int64_t g1) {
       pack_group(*j.fmt, j.data, j.row_stride, j.rows, j.cols, g, tmp);
       grp = tmp;
     }
-    const uint8_t* sreg = grp + nb * BB;
-    for (int64_t k = 0; k < nb; k++) unpack_b<B, S>(grp + k * BB, unp + 512 * k);
+    for (int64_t k = 0; k < nb; k++) unpack_b<B, S>(grp + L.bits_offset(k), unp + 512 * k);
     barrier();
     const int64_t r0 = g * kGroupRows;
     const int64_t nr = j.rows - r0 < kGroupRows ? j.rows - r0 : kGroupRows;
@@ -209,7 +208,7 @@ void run(const QJob& j, int64_t g0, int64_t g1) {
   if (t < nv) post_one<S>(cb + 16 * t, cb + 256 + 16 * t, bb[t], sc, acc)
 #define post_k(cb, kk)                                                                          \
   do {                                                                                          \
-    const BlockScales sc = load_scales<S>(sreg, kk);                                            \
+    const BlockScales sc = load_scales<S>(grp + L.scales_offset(kk), L.unit_index(kk));         \
     const ActBlock* bb = bt0 + 16 * (kk);                                                       \
     ROOFLM_P1(cb, bb, sc, 0, a0); ROOFLM_P1(cb, bb, sc, 1, a1); ROOFLM_P1(cb, bb, sc, 2, a2);     \
     ROOFLM_P1(cb, bb, sc, 3, a3); ROOFLM_P1(cb, bb, sc, 4, a4); ROOFLM_P1(cb, bb, sc, 5, a5);     \

@@ -21,11 +21,6 @@ namespace rooflm::kern {
 
 namespace {
 
-template <Bits B>
-constexpr int bit_bytes() {
-  return B == Bits::B8 ? 512 : B == Bits::B4 ? 256 : B == Bits::B5 ? 320 : 384;
-}
-
 inline __m256i bcast4(const int8_t* p) {
   int32_t v;
   std::memcpy(&v, p, 4);
@@ -146,14 +141,13 @@ inline void block_fma(const __m256i w[8], const int8_t* q, const ActBlock& ab, c
 template <Bits B, Scl S, int T>
 inline void tile_kernel(const uint8_t* grp, int64_t nb, const ActQ& a, int64_t t0, int h, float* y,
                         int64_t rows, int64_t r0, int nr) {
-  constexpr int BB = bit_bytes<B>();
-  const uint8_t* sreg = grp + nb * BB;
+  constexpr Rp16Layout L = rp16_layout<B, S>();
   __m256 acc[T];
   for (int t = 0; t < T; t++) acc[t] = _mm256_setzero_ps();
   for (int64_t k = 0; k < nb; k++) {
     __m256i w[8];
-    unpack<B>(grp + k * BB, h, w);
-    const Sc8 sc = load_scales<S>(sreg, k, h);
+    unpack<B>(grp + L.bits_offset(k), h, w);
+    const Sc8 sc = load_scales<S>(grp + L.scales_offset(k), L.unit_index(k), h);
     for (int t = 0; t < T; t++)
       block_fma<B, S>(w, act_q(a, t0 + t, k), *act_blk(a, t0 + t, k), sc, acc[t]);
   }

@@ -32,7 +32,7 @@ using namespace simd512;
 template <Bits B, Scl S, int T>
 inline void tile_kernel(const uint8_t* grp, int64_t nb, const ActQ& a, int64_t t0, float* y, int64_t rows,
                         int64_t r0, __mmask16 rmask, const uint8_t* pf, int64_t pf_step) {
-  constexpr int BB = bit_bytes<B>();
+  constexpr Rp16Layout L = rp16_layout<B, S>();
   __m512 acc[T];
 #pragma GCC unroll 8
   for (int t = 0; t < T; t++) acc[t] = _mm512_setzero_ps();
@@ -42,8 +42,8 @@ inline void tile_kernel(const uint8_t* grp, int64_t nb, const ActQ& a, int64_t t
     if (pf)
       for (int64_t o = 0; o < pf_step; o += 64) _mm_prefetch((const char*)pf + k * pf_step + o, _MM_HINT_T1);
     __m512i w[8];
-    unpack<B>(grp + k * BB, w);
-    const BlockScales sc = load_scales<S>(grp + nb * BB, k);
+    unpack<B>(grp + L.bits_offset(k), w);
+    const BlockScales sc = load_scales<S>(grp + L.scales_offset(k), L.unit_index(k));
 #pragma GCC unroll 8
     for (int t = 0; t < T; t++) block_fma<S>(w, act_q(a, t0 + t, k), *act_blk(a, t0 + t, k), sc, acc[t]);
   }
@@ -53,10 +53,11 @@ inline void tile_kernel(const uint8_t* grp, int64_t nb, const ActQ& a, int64_t t
 
 // Software prefetch distance in groups for streaming weights from L3/DRAM, into L2
 // (kernel_tuning().pf_dist). Measured on Zen 4, 2 threads, forwards alternating in one
-// process (build/rooflm_ab): 2 groups ahead is best for decode steps (4 groups 3-4% slower,
-// 3 groups 2-3% slower, 1 group 1% faster at 2 threads / 5% slower at 1, 8 groups 6-7% slower;
-// _MM_HINT_T0 7-25% slower) and for 2-8-node verify forwards (4 groups 2-6% slower, 3 groups
-// 1-3% slower, 1 group 0-6% slower); from 16 to 128 nodes 2 and 4 are within 1%.
+// process (build/rooflm_ab, 200 pairs each). With each block's scales after its bits (the
+// current layout) 1 group ahead is best for decode steps (2 groups 1.5-4.5% slower, none
+// 5-10% slower) and equal within 1% for 4- and 16-node verify forwards. With the scales of
+// all blocks after all bits (the earlier layout) 2 groups had been best and none 1.5x slower:
+// the hardware prefetcher follows one stream per group far better than two.
 
 template <Bits B, Scl S>
 void run(const QJob& j, int64_t g0, int64_t g1) {

@@ -18,18 +18,24 @@
 //
 // ---- RP16 packed layout ----
 // Rows are grouped by 16 (the last group zero-padded). Group g occupies group_bytes bytes at
-// packed + g * group_bytes: first the code bits of all nb = cols/32 blocks (bit_bytes each),
-// then the scales. Within a block, "quad" j (j = 0..7) holds values 4j..4j+3; a quad-row is
+// packed + g * group_bytes: a sequence of units, each the code bits of U blocks (bit_bytes
+// each) followed by those blocks' scales; U = 1 block for Sym/Min formats and one 256-value
+// super-block (U = 8) for KMin/K6. A GEMV then reads every group front to back in one
+// stream: with all scales after all bits (the earlier layout) each block also jumped to a
+// second stream, which the hardware prefetcher followed worse (Zen 4, decode steps in one
+// process: see BENCHMARKS "session 8").
+// Within a block, "quad" j (j = 0..7) holds values 4j..4j+3; a quad-row is
 // 64 bytes, byte 4*r + i = u(row r of the group, value 4j + i) (the AMX/VNNI B layout).
 //   B8 (Q8_0):  8 quad-rows, u = w + 128.                                       512 bytes
 //   B4 (4-bit): 4 x 64 bytes; 64-byte vector p: low nibbles = quad p, high nibbles = quad p+4.
 //   B5 (5-bit): B4 (bits 0-3) + 8 x uint64 masks: bit 4r+i of mask j = bit 4 of u(r, 4j+i).
 //   B6 (Q6_K):  B4 (bits 0-3) + 2 x 64 bytes: vector h, bits 2c..2c+1 = bits 4-5 of quad 4h+c.
-// Scales region (fp16 as stored in GGUF, u8/i8 for K sub-block scales):
-//   Sym:  per block: d[16] fp16                                                     32 B
-//   Min:  per block: d[16] fp16, m[16] fp16                                         64 B
-//   KMin: per 256-superblock: d[16] fp16, dmin[16] fp16, then 8 x (sc[16] u8, m[16] u8) 320 B
-//   K6:   per 256-superblock: d[16] fp16, then 8 x (sc_lo[16] i8, sc_hi[16] i8)       288 B
+// A unit's scales (fp16 as stored in GGUF, u8/i8 for K sub-block scales), for block kk of
+// the unit (kk = 0 for Sym/Min, 0..7 for KMin/K6):
+//   Sym:  d[16] fp16                                                                32 B
+//   Min:  d[16] fp16, m[16] fp16                                                    64 B
+//   KMin: d[16] fp16, dmin[16] fp16, then 8 x (sc[16] u8, m[16] u8)                320 B
+//   K6:   d[16] fp16, then 8 x (sc_lo[16] i8, sc_hi[16] i8)                          288 B
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -52,6 +58,33 @@ struct QuantFormat {
   int bit_bytes;    // code bytes per 16 x 32 block
   int scale_bytes;  // scale bytes per block (Sym, Min) or per super-block of 8 blocks (KMin, K6)
 };
+
+// Where block k of a packed group lies (see the layout above): its code bits at
+// bits_offset(k), and its unit's scales at scales_offset(k), where the block is number
+// unit_index(k) of the unit. Constexpr so that kernels templated on the format get constants.
+struct Rp16Layout {
+  int bit_bytes, scale_bytes, unit_blocks;
+  constexpr int64_t unit_bytes() const { return (int64_t)unit_blocks * bit_bytes + scale_bytes; }
+  constexpr int64_t bits_offset(int64_t k) const {
+    return k / unit_blocks * unit_bytes() + k % unit_blocks * bit_bytes;
+  }
+  constexpr int64_t scales_offset(int64_t k) const {
+    return k / unit_blocks * unit_bytes() + (int64_t)unit_blocks * bit_bytes;
+  }
+  constexpr int64_t unit_index(int64_t k) const { return k % unit_blocks; }
+};
+constexpr int rp16_bit_bytes(Bits b) { return b == Bits::B8 ? 512 : b == Bits::B4 ? 256 : b == Bits::B5 ? 320 : 384; }
+constexpr int rp16_unit_blocks(Scl s) { return s == Scl::KMin || s == Scl::K6 ? 8 : 1; }
+constexpr int rp16_scale_bytes(Scl s) {
+  return s == Scl::Sym ? 32 : s == Scl::Min ? 64 : s == Scl::KMin ? 320 : 288;
+}
+template <Bits B, Scl S>
+constexpr Rp16Layout rp16_layout() {
+  return {rp16_bit_bytes(B), rp16_scale_bytes(S), rp16_unit_blocks(S)};
+}
+inline Rp16Layout rp16_layout(const QuantFormat& f) {
+  return {f.bit_bytes, f.scale_bytes, rp16_unit_blocks(f.scl)};
+}
 
 // nullptr for F32/F16/BF16 (and unsupported types).
 const QuantFormat* quant_format(DType t);

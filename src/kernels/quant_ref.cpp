@@ -203,6 +203,12 @@ constexpr QuantFormat kFormats[] = {
     {DType::Q5_K, Bits::B5, Scl::KMin, 0, 320, 320},
     {DType::Q6_K, Bits::B6, Scl::K6, 32, 384, 288},
 };
+constexpr bool formats_match_layout() {
+  for (const QuantFormat& f : kFormats)
+    if (f.bit_bytes != rp16_bit_bytes(f.bits) || f.scale_bytes != rp16_scale_bytes(f.scl)) return false;
+  return true;
+}
+static_assert(formats_match_layout(), "kFormats' byte counts must match the RP16 layout in quant.h");
 
 // One 32-value block of one GGUF row decoded to codes + raw scale fields.
 struct BlockCodes {
@@ -326,13 +332,13 @@ template <int BSZ, int QS, int QH, int M, bool B8>
 void pack_legacy(const uint8_t* data, size_t row_stride, int64_t rows, int64_t nb, int64_t g, uint8_t* dst) {
   constexpr int BB = B8 ? 512 : QH >= 0 ? 320 : 256;  // bit bytes per block
   constexpr int SB = M >= 0 ? 64 : 32;                // scale bytes per block
-  uint8_t* sreg = dst + (size_t)nb * BB;
+  constexpr int UB = BB + SB;                         // one block and its scales (a unit)
   const int nr = (int)std::min<int64_t>(kGroupRows, rows - g * kGroupRows);
   for (int rr = 0; rr < nr; rr++) {
     const uint8_t* b = data + (size_t)(g * kGroupRows + rr) * row_stride;
     uint8_t* bits = dst + 4 * rr;
-    uint8_t* sc = sreg + 2 * rr;
-    for (int64_t k = 0; k < nb; k++, b += BSZ, bits += BB, sc += SB) {
+    uint8_t* sc = dst + BB + 2 * rr;
+    for (int64_t k = 0; k < nb; k++, b += BSZ, bits += UB, sc += UB) {
       if constexpr (B8) {
         for (int j = 0; j < 8; j++) wr32(bits + 64 * j, rd32(b + QS + 4 * j) ^ 0x80808080u);
       } else {
@@ -350,13 +356,13 @@ void pack_legacy(const uint8_t* data, size_t row_stride, int64_t rows, int64_t n
 }
 
 void pack_q4k(const uint8_t* data, size_t row_stride, int64_t rows, int64_t nb, int64_t g, uint8_t* dst) {
-  uint8_t* sreg = dst + (size_t)nb * 256;
+  constexpr Rp16Layout L = rp16_layout<Bits::B4, Scl::KMin>();
   const int nr = (int)std::min<int64_t>(kGroupRows, rows - g * kGroupRows);
   for (int rr = 0; rr < nr; rr++) {
     const uint8_t* row = data + (size_t)(g * kGroupRows + rr) * row_stride;
     for (int64_t sb = 0; sb < nb / 8; sb++) {
       const uint8_t* b = row + 144 * sb;
-      uint8_t* h = sreg + 320 * sb;
+      uint8_t* h = dst + L.scales_offset(8 * sb);
       std::memcpy(h + 2 * rr, b, 2);
       std::memcpy(h + 32 + 2 * rr, b + 2, 2);
       for (int j = 0; j < 8; j++) {
@@ -365,7 +371,7 @@ void pack_q4k(const uint8_t* data, size_t row_stride, int64_t rows, int64_t nb, 
         h[64 + 32 * j + rr] = sc;
         h[64 + 32 * j + 16 + rr] = mn;
         const uint8_t* q = b + 16 + 32 * (j / 2);
-        uint8_t* bits = dst + (size_t)(8 * sb + j) * 256 + 4 * rr;
+        uint8_t* bits = dst + L.bits_offset(8 * sb + j) + 4 * rr;
         for (int p = 0; p < 4; p++) {
           const uint32_t lo = rd32(q + 4 * p), hi = rd32(q + 16 + 4 * p);
           const uint32_t v = (j & 1) ? (((lo >> 4) & 0x0F0F0F0Fu) | (hi & 0xF0F0F0F0u))
@@ -406,7 +412,7 @@ void pack_group(const QuantFormat& f, const uint8_t* data, size_t row_stride, in
     std::memset(dst + gb - 64, 0, 64);  // the alignment tail
   if (pack_group_fast(f, data, row_stride, rows, nb, g, dst)) return;
   std::memset(dst, 0, gb);
-  uint8_t* sreg = dst + (size_t)nb * f.bit_bytes;
+  const Rp16Layout L = rp16_layout(f);
   BlockCodes bc;
   for (int rr = 0; rr < kGroupRows; rr++) {
     const int64_t r = g * kGroupRows + rr;
@@ -414,7 +420,9 @@ void pack_group(const QuantFormat& f, const uint8_t* data, size_t row_stride, in
     const uint8_t* row = data + (size_t)r * row_stride;
     for (int64_t k = 0; k < nb; k++) {
       decode_block(f.type, row, k, bc);
-      uint8_t* bits = dst + (size_t)k * f.bit_bytes;
+      uint8_t* bits = dst + L.bits_offset(k);
+      uint8_t* sreg = dst + L.scales_offset(k);
+      const int64_t kk = L.unit_index(k);
       for (int i = 0; i < 32; i++) {
         const int j = i / 4, e = i % 4;
         const int pos = 4 * rr + e;
@@ -433,27 +441,23 @@ void pack_group(const QuantFormat& f, const uint8_t* data, size_t row_stride, in
       // scales
       switch (f.scl) {
         case Scl::Sym:
-          std::memcpy(sreg + 32 * k + 2 * rr, &bc.d, 2);
+          std::memcpy(sreg + 2 * rr, &bc.d, 2);
           break;
         case Scl::Min:
-          std::memcpy(sreg + 64 * k + 2 * rr, &bc.d, 2);
-          std::memcpy(sreg + 64 * k + 32 + 2 * rr, &bc.m, 2);
+          std::memcpy(sreg + 2 * rr, &bc.d, 2);
+          std::memcpy(sreg + 32 + 2 * rr, &bc.m, 2);
           break;
-        case Scl::KMin: {
-          uint8_t* h = sreg + 320 * (k / 8);
-          std::memcpy(h + 2 * rr, &bc.d, 2);
-          std::memcpy(h + 32 + 2 * rr, &bc.m, 2);
-          h[64 + 32 * (k % 8) + rr] = bc.sc;
-          h[64 + 32 * (k % 8) + 16 + rr] = bc.mn;
+        case Scl::KMin:
+          std::memcpy(sreg + 2 * rr, &bc.d, 2);
+          std::memcpy(sreg + 32 + 2 * rr, &bc.m, 2);
+          sreg[64 + 32 * kk + rr] = bc.sc;
+          sreg[64 + 32 * kk + 16 + rr] = bc.mn;
           break;
-        }
-        case Scl::K6: {
-          uint8_t* h = sreg + 288 * (k / 8);
-          std::memcpy(h + 2 * rr, &bc.d, 2);
-          h[32 + 32 * (k % 8) + rr] = (uint8_t)bc.sc2[0];
-          h[32 + 32 * (k % 8) + 16 + rr] = (uint8_t)bc.sc2[1];
+        case Scl::K6:
+          std::memcpy(sreg + 2 * rr, &bc.d, 2);
+          sreg[32 + 32 * kk + rr] = (uint8_t)bc.sc2[0];
+          sreg[32 + 32 * kk + 16 + rr] = (uint8_t)bc.sc2[1];
           break;
-        }
       }
     }
   }
@@ -464,14 +468,16 @@ void pack_group(const QuantFormat& f, const uint8_t* data, size_t row_stride, in
 // mapped file is touched after loading.
 void dequantize_packed_row(const QuantFormat& f, const uint8_t* group, int64_t rr, int64_t cols, float* y) {
   const int64_t nb = cols / kBlk;
-  const uint8_t* sreg = group + (size_t)nb * f.bit_bytes;
+  const Rp16Layout L = rp16_layout(f);
   auto h16 = [](const uint8_t* p) {
     uint16_t h;
     std::memcpy(&h, p, 2);
     return fp16_to_fp32(h);
   };
   for (int64_t k = 0; k < nb; k++, y += 32) {
-    const uint8_t* bits = group + (size_t)k * f.bit_bytes;
+    const uint8_t* bits = group + L.bits_offset(k);
+    const uint8_t* sreg = group + L.scales_offset(k);
+    const int64_t kk = L.unit_index(k);
     uint8_t u[32];
     for (int i = 0; i < 32; i++) {
       const int j = i / 4, pos = 4 * (int)rr + i % 4;
@@ -486,27 +492,25 @@ void dequantize_packed_row(const QuantFormat& f, const uint8_t* group, int64_t r
     }
     switch (f.scl) {
       case Scl::Sym: {
-        const float d = h16(sreg + 32 * k + 2 * rr);
+        const float d = h16(sreg + 2 * rr);
         for (int i = 0; i < 32; i++) y[i] = d * (float)(u[i] - f.off);
         break;
       }
       case Scl::Min: {
-        const float d = h16(sreg + 64 * k + 2 * rr), m = h16(sreg + 64 * k + 32 + 2 * rr);
+        const float d = h16(sreg + 2 * rr), m = h16(sreg + 32 + 2 * rr);
         for (int i = 0; i < 32; i++) y[i] = mul_r(d, (float)u[i]) + m;
         break;
       }
       case Scl::KMin: {
-        const uint8_t* h = sreg + 320 * (k / 8);
-        const float ds = mul_r(h16(h + 2 * rr), (float)h[64 + 32 * (k % 8) + rr]);
-        const float dm = mul_r(h16(h + 32 + 2 * rr), (float)h[64 + 32 * (k % 8) + 16 + rr]);
+        const float ds = mul_r(h16(sreg + 2 * rr), (float)sreg[64 + 32 * kk + rr]);
+        const float dm = mul_r(h16(sreg + 32 + 2 * rr), (float)sreg[64 + 32 * kk + 16 + rr]);
         for (int i = 0; i < 32; i++) y[i] = mul_r(ds, (float)u[i]) - dm;
         break;
       }
       case Scl::K6: {
-        const uint8_t* h = sreg + 288 * (k / 8);
-        const float d = h16(h + 2 * rr);
+        const float d = h16(sreg + 2 * rr);
         for (int half = 0; half < 2; half++) {
-          const float ds = mul_r(d, (float)(int8_t)h[32 + 32 * (k % 8) + 16 * half + rr]);
+          const float ds = mul_r(d, (float)(int8_t)sreg[32 + 32 * kk + 16 * half + rr]);
           for (int i = 16 * half; i < 16 * half + 16; i++) y[i] = ds * (float)(u[i] - 32);
         }
         break;

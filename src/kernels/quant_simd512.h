@@ -13,10 +13,6 @@
 
 namespace rooflm::kern::simd512 {
 
-template <Bits B>
-constexpr int bit_bytes() {
-  return B == Bits::B8 ? 512 : B == Bits::B4 ? 256 : B == Bits::B5 ? 320 : 384;
-}
 
 inline __m512i bcast4(const int8_t* p) {
   int32_t v;
@@ -76,7 +72,7 @@ inline __m512 i8x16(const uint8_t* p) {
   return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
 }
 
-// Per-row f32 factors of block k (see the canonical computation in quant.h).
+// Per-row f32 factors of block kk of the unit whose scales are at sreg (quant.h layout).
 template <Scl S>
 inline BlockScales load_scales(const uint8_t* sreg, int64_t k) {
   BlockScales s;

@@ -15,7 +15,7 @@ namespace rooflm {
 struct KernelTuning {
   // AVX-512 quantized matmul: software prefetch distance in row groups (into L2); 0 turns
   // the software prefetch off. Zen 4: see src/kernels/matmul_avx512.cpp.
-  int64_t pf_dist = 2;
+  int64_t pf_dist = 1;
   // Quantized GEMVs reading fewer weight bytes than this run on the calling thread alone.
   int64_t matmul_min_parallel_bytes = 32 << 10;
   // Attention splits its work units (a node x query heads of one KV head) across threads
