@@ -577,6 +577,7 @@ TEST(KernelTuning, ResultsDoNotDependOnTheSettings) {
   std::mt19937 rng(123);
   const KernelTuning defaults = kernel_tuning();
   const std::vector<std::string> settings = {"pf_dist=0", "pf_dist=1", "pf_dist=7", "pf_dist=1000",
+                                             "pf_max_bytes=0", "pf_max_bytes=4096",
                                              "matmul_min_parallel_bytes=0",
                                              "matmul_min_parallel_bytes=1000000000"};
   for (DType t : {DType::Q4_1, DType::Q8_0, DType::Q4_K, DType::Q6_K}) {

@@ -14,6 +14,7 @@ struct Field {
 };
 constexpr Field kFields[] = {
     {"pf_dist", &KernelTuning::pf_dist},
+    {"pf_max_bytes", &KernelTuning::pf_max_bytes},
     {"matmul_min_parallel_bytes", &KernelTuning::matmul_min_parallel_bytes},
     {"attn_min_parallel_macs", &KernelTuning::attn_min_parallel_macs},
     {"attn_overlap_prefetch", &KernelTuning::attn_overlap_prefetch},

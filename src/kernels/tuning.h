@@ -16,6 +16,10 @@ struct KernelTuning {
   // AVX-512 quantized matmul: software prefetch distance in row groups (into L2); 0 turns
   // the software prefetch off. Zen 4: see src/kernels/matmul_avx512.cpp.
   int64_t pf_dist = 1;
+  // ... for the first this many bytes of each thread's share of a matrix only: by then the
+  // hardware prefetcher follows the stream, and further software prefetches only compete
+  // with it for miss buffers. See src/kernels/matmul_avx512.cpp.
+  int64_t pf_max_bytes = 1 << 20;
   // Quantized GEMVs reading fewer weight bytes than this run on the calling thread alone.
   int64_t matmul_min_parallel_bytes = 32 << 10;
   // Attention splits its work units (a node x query heads of one KV head) across threads
