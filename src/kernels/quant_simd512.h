@@ -13,7 +13,6 @@
 
 namespace rooflm::kern::simd512 {
 
-
 inline __m512i bcast4(const int8_t* p) {
   int32_t v;
   std::memcpy(&v, p, 4);
@@ -72,7 +71,8 @@ inline __m512 i8x16(const uint8_t* p) {
   return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
 }
 
-// Per-row f32 factors of block kk of the unit whose scales are at sreg (quant.h layout).
+// Per-row f32 factors of block k of the unit whose scales are at sreg (k = 0 for Sym/Min,
+// 0..7 for KMin/K6; see the canonical computation and the layout in quant.h).
 template <Scl S>
 inline BlockScales load_scales(const uint8_t* sreg, int64_t k) {
   BlockScales s;
