@@ -105,7 +105,8 @@ TEST(CLI, GenerateJsonHasStableKeys) {
 }
 
 // build/rooflm_ab (bench/ab/ab_step.cpp): a short paired run under two settings and two node
-// counts reports both sides and the per-op profile; bad settings and flags are clear errors.
+// counts reports both sides and the per-op profile; --b-read pairs a step with a read of its
+// bytes; bad settings and flags are clear errors.
 TEST(CLI, PairedABHarness) {
   ROOFLM_REQUIRE_DEFAULT_MODEL();
   const std::string ab =
@@ -129,6 +130,14 @@ TEST(CLI, PairedABHarness) {
   auto [rc4, out4] = sh("--pairs 3");
   EXPECT_EQ(rc4, 2) << out4;
   EXPECT_NE(out4.find("differs"), std::string::npos) << out4;
+  // --b-read: B is a read of the bytes A's matmuls read (SmolLM2-135M Q4_1: 97.6 MB a token)
+  auto [rc5, out5] = sh("--b-read --pairs 4 --warmup 1 --ctx-max 48");
+  EXPECT_EQ(rc5, 0) << out5;
+  EXPECT_NE(out5.find("B: one read of 97.6 MB"), std::string::npos) << out5;
+  EXPECT_NE(out5.find("B/A per pair: median"), std::string::npos) << out5;
+  auto [rc6, out6] = sh("--b-read --b pf_dist=3");
+  EXPECT_EQ(rc6, 2) << out6;
+  EXPECT_NE(out6.find("--b-read: the B side is a memory read"), std::string::npos) << out6;
 }
 
 // --tune changes kernel settings for one run: never the tokens; bad settings name the flag.

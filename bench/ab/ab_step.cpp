@@ -16,13 +16,11 @@
 // per-pair ratios B/A with its quartiles and the share of pairs where B was faster.
 // --b-read makes each B side a read of as many bytes as an A forward's matmuls read (counted by
 // the profiler in one forward first), with the probe's read kernel on the same threads, each
-// thread a contiguous share of one buffer: B/A is then the share of the memory roof the
+// thread its share in a buffer of its own: B/A is then the share of the memory roof the
 // forward reaches, measured against a roof taken next to it rather than seconds apart.
 // --profile also prints ms per forward of every op class for A and B (the profiler's timers
 // add a little to every op, so the two sides are compared with each other, not with runs
 // without it).
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -152,9 +150,9 @@ int run(const Args& args) {
     }
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   };
-  // --b-read: the bytes one A forward's matmuls read, and a buffer of that size shared out in
-  // contiguous slices (first touched by the thread that reads it, on huge pages where allowed).
-  std::unique_ptr<uint8_t, decltype(&std::free)> buf(nullptr, &std::free);
+  // --b-read: the bytes one A forward's matmuls read, shared out in contiguous slices, each
+  // slice written first by the thread that reads it.
+  std::vector<std::unique_ptr<roofline::ReadBuffer>> slices((size_t)args.threads);
   size_t slice = 0;
   double read_bytes = 0;
   if (args.b_read) {
@@ -165,18 +163,15 @@ int run(const Args& args) {
     for (const prof::Aggregate& g : prof::snapshot())
       if (g.op != prof::OpClass::qk_pv && g.op != prof::OpClass::other) read_bytes += g.bytes;
     slice = ((size_t)read_bytes / (size_t)args.threads + 255) / 256 * 256;
-    const size_t huge = (size_t)2 << 20, total = (slice * (size_t)args.threads + huge - 1) / huge * huge;
-    buf.reset(static_cast<uint8_t*>(std::aligned_alloc(huge, total)));
-    if (!buf) fail("--b-read: cannot allocate ", total, " bytes");
-    madvise(buf.get(), total, MADV_HUGEPAGE);
-    uint8_t* base = buf.get();
-    pool.run_on_all([&](int t) { std::memset(base + (size_t)t * slice, t + 1, slice); });
+    pool.run_on_all([&](int t) {
+      slices[(size_t)t] = std::make_unique<roofline::ReadBuffer>(slice);
+      std::memset(slices[(size_t)t]->p, t + 1, slice);
+    });
   }
   auto read_step = [&] {
-    uint8_t* base = buf.get();
     std::atomic<uint64_t> sink{0};
     const auto t0 = std::chrono::steady_clock::now();
-    pool.run_on_all([&](int t) { sink += roofline::read_pass(base + (size_t)t * slice, slice); });
+    pool.run_on_all([&](int t) { sink += roofline::read_pass(slices[(size_t)t]->p, slice); });
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     if (sink.load() == 1) std::printf(" ");  // keeps the reads
     return ms;

@@ -330,15 +330,13 @@ inline void wr32(uint8_t* p, uint32_t v) { std::memcpy(p, &v, 4); }
 // 4p + i, high nibble = value 16 + 4p + i); Q8_0: B8 quad j = qs[4j..4j+3] ^ 0x80.
 template <int BSZ, int QS, int QH, int M, bool B8>
 void pack_legacy(const uint8_t* data, size_t row_stride, int64_t rows, int64_t nb, int64_t g, uint8_t* dst) {
-  constexpr int BB = B8 ? 512 : QH >= 0 ? 320 : 256;  // bit bytes per block
-  constexpr int SB = M >= 0 ? 64 : 32;                // scale bytes per block
-  constexpr int UB = BB + SB;                         // one block and its scales (a unit)
+  constexpr Rp16Layout L = rp16_layout<B8 ? Bits::B8 : QH >= 0 ? Bits::B5 : Bits::B4, M >= 0 ? Scl::Min : Scl::Sym>();
   const int nr = (int)std::min<int64_t>(kGroupRows, rows - g * kGroupRows);
   for (int rr = 0; rr < nr; rr++) {
     const uint8_t* b = data + (size_t)(g * kGroupRows + rr) * row_stride;
-    uint8_t* bits = dst + 4 * rr;
-    uint8_t* sc = dst + BB + 2 * rr;
-    for (int64_t k = 0; k < nb; k++, b += BSZ, bits += UB, sc += UB) {
+    for (int64_t k = 0; k < nb; k++, b += BSZ) {
+      uint8_t* bits = dst + L.bits_offset(k) + 4 * rr;
+      uint8_t* sc = dst + L.scales_offset(k) + 2 * rr;
       if constexpr (B8) {
         for (int j = 0; j < 8; j++) wr32(bits + 64 * j, rd32(b + QS + 4 * j) ^ 0x80808080u);
       } else {

@@ -141,6 +141,16 @@ uint64_t read_pass(const uint8_t* p, size_t bytes) {
   return fn(p, bytes, 1);
 }
 
+ReadBuffer::ReadBuffer(size_t bytes) : n(bytes) {
+  const size_t align = bytes >= (4u << 20) ? (2u << 20) : 64;
+  const size_t alloc = (bytes + align - 1) / align * align;
+  p = static_cast<uint8_t*>(std::aligned_alloc(align, alloc));
+  if (!p) fail("cannot allocate ", bytes, " bytes for a bandwidth test");
+  if (bytes >= (4u << 20)) madvise(p, alloc, MADV_HUGEPAGE);
+}
+
+ReadBuffer::~ReadBuffer() { std::free(p); }
+
 namespace {
 
 // 12 independent FMA chains hide the 4-cycle latency on two FMA ports. a = a*b + c with
@@ -406,21 +416,6 @@ Measured measure(ThreadPool& pool, const std::function<void(int, int64_t)>& run,
   return m;
 }
 
-struct Buffer {
-  uint8_t* p = nullptr;
-  size_t n = 0;
-  Buffer() = default;
-  explicit Buffer(size_t bytes) : n(bytes) {
-    size_t align = bytes >= (4u << 20) ? (2u << 20) : 64;
-    size_t alloc = (bytes + align - 1) / align * align;
-    p = (uint8_t*)std::aligned_alloc(align, alloc);
-    if (!p) fail("probe: cannot allocate ", bytes, " bytes for the bandwidth test");
-    if (bytes >= (4u << 20)) madvise(p, alloc, MADV_HUGEPAGE);
-  }
-  ~Buffer() { std::free(p); }
-  Buffer(const Buffer&) = delete;
-  Buffer& operator=(const Buffer&) = delete;
-};
 
 uint64_t parse_size(std::string s) {
   while (!s.empty() && std::isspace((unsigned char)s.back())) s.pop_back();
@@ -620,9 +615,9 @@ ProbeResult run_probe(const ProbeOptions& opt) {
     uint64_t per = lv.total / threads / 256 * 256;
     if (per < 4096) continue;
     say("bandwidth " + lv.name + ": " + fmt_bytes(per * threads) + " working set");
-    std::vector<std::unique_ptr<Buffer>> bufs(threads);
+    std::vector<std::unique_ptr<ReadBuffer>> bufs(threads);
     pool.run_on_all([&](int t) {
-      bufs[t] = std::make_unique<Buffer>(per);
+      bufs[t] = std::make_unique<ReadBuffer>(per);
       for (size_t i = 0; i < per; i += 8) {
         uint64_t v = i * 0x9E3779B97F4A7C15ull;
         std::memcpy(bufs[t]->p + i, &v, 8);

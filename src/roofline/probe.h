@@ -72,6 +72,18 @@ ProbeResult run_probe(const ProbeOptions& opt = {});
 // the work it is compared with (bench/ab/ab_step.cpp --b-read).
 uint64_t read_pass(const uint8_t* p, size_t bytes);
 
+// A buffer for read_pass: 64-byte aligned, and from 4 MiB on 2 MiB-aligned and advised for
+// transparent huge pages (as the weights are). Not initialized: the thread that will read it
+// should write it first, so its pages come from that thread's memory node.
+struct ReadBuffer {
+  uint8_t* p = nullptr;
+  size_t n = 0;
+  explicit ReadBuffer(size_t bytes);  // Error when the memory is not available
+  ~ReadBuffer();
+  ReadBuffer(const ReadBuffer&) = delete;
+  ReadBuffer& operator=(const ReadBuffer&) = delete;
+};
+
 std::string cpu_model_name();
 std::string cpu_cache_key(int threads);
 int available_threads();
