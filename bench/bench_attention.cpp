@@ -23,9 +23,11 @@ void Attention(benchmark::State& state) {
   std::mt19937 rng(1);
   std::normal_distribution<float> nd(0, 1);
   std::vector<float> q((size_t)(n_tok * qd)), out((size_t)(n_tok * qd));
-  std::vector<uint16_t> K((size_t)(rows * kvd)), V((size_t)(rows * kvd));
+  // K in key tiles (attention.h), V row-major
+  std::vector<uint16_t> K((size_t)(rooflm::k_cache_rows(rows) * kvd)), V((size_t)(rows * kvd));
   for (auto& v : q) v = nd(rng);
-  for (auto& v : K) v = rooflm::fp32_to_fp16(nd(rng));
+  for (int64_t r = 0; r < rows; r++)
+    for (int c = 0; c < kvd; c++) K[(size_t)rooflm::k_tile_offset(r, c, kvd)] = rooflm::fp32_to_fp16(nd(rng));
   for (auto& v : V) v = rooflm::fp32_to_fp16(nd(rng));
   // Binary tree: node i's parent is (i - 1) / 2; its visible list is its root path.
   std::vector<int32_t> pos((size_t)n_tok), vis, vb;

@@ -248,12 +248,21 @@ TEST(Attention, TreeMaskMatchesNaiveOnAwkwardShapes) {
       K16[e] = fp32_to_fp16(K[e]), V16[e] = fp32_to_fp16(V[e]);
       Kr[e] = fp16_to_fp32(K16[e]), Vr[e] = fp16_to_fp32(V16[e]);
     }
+    // the K cache in key tiles (attention.h); V stays row-major
+    const int64_t tiled = k_cache_rows(rows) * kvd;
+    std::vector<float> Kt((size_t)tiled, 0.0f);
+    std::vector<uint16_t> K16t((size_t)tiled, 0);
+    for (int64_t r = 0; r < rows; r++)
+      for (int c = 0; c < kvd; c++) {
+        Kt[(size_t)k_tile_offset(r, c, kvd)] = K[(size_t)(r * kvd + c)];
+        K16t[(size_t)k_tile_offset(r, c, kvd)] = K16[(size_t)(r * kvd + c)];
+      }
     for (int threads : {1, 2, 3}) for (bool f16 : {false, true}) {
       ThreadPool pool(threads);
       std::vector<float> out((size_t)(n * qd)), scratch((size_t)(threads * attention_scratch_floats(rows, s.hd)));
       AttentionArgs a;
       a.q = q.data(); a.q_stride = qd; a.kv_stride = kvd;
-      a.k_cache = f16 ? (const void*)K16.data() : K.data();
+      a.k_cache = f16 ? (const void*)K16t.data() : Kt.data();
       a.v_cache = f16 ? (const void*)V16.data() : V.data();
       a.kv_f16 = f16;
       a.n_head = s.n_head; a.n_head_kv = s.n_head_kv; a.head_dim = s.hd; a.n_past = s.n_past; a.n_tok = n;

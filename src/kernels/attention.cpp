@@ -22,13 +22,23 @@ inline void axpy(float* y, float alpha, const float* x, int n) {
   for (int i = 0; i < n; i++) y[i] += alpha * x[i];
 }
 
-// Cache row `row`, KV head `kvh` of K or V as floats: a pointer into an f32 cache, or the
-// f16 row converted into `buf` (head_dim floats).
-inline const float* kv_head(const AttentionArgs& a, const void* cache, int64_t row, int kvh, float* buf) {
+// Cache row `row`, KV head `kvh` of V as floats: a pointer into an f32 cache, or the f16 row
+// converted into `buf` (head_dim floats).
+inline const float* v_head(const AttentionArgs& a, int64_t row, int kvh, float* buf) {
   const int64_t off = row * a.kv_stride + (int64_t)kvh * a.head_dim;
-  if (!a.kv_f16) return static_cast<const float*>(cache) + off;
-  const uint16_t* h = static_cast<const uint16_t*>(cache) + off;
+  if (!a.kv_f16) return static_cast<const float*>(a.v_cache) + off;
+  const uint16_t* h = static_cast<const uint16_t*>(a.v_cache) + off;
   for (int d = 0; d < a.head_dim; d++) buf[d] = fp16_to_fp32(h[d]);
+  return buf;
+}
+
+// The same for K, gathered from its key tile into `buf`.
+inline const float* k_head(const AttentionArgs& a, int64_t row, int kvh, float* buf) {
+  const int64_t c0 = (int64_t)kvh * a.head_dim;
+  for (int d = 0; d < a.head_dim; d++) {
+    const int64_t e = k_tile_offset(row, c0 + d, a.kv_stride);
+    buf[d] = a.kv_f16 ? fp16_to_fp32(static_cast<const uint16_t*>(a.k_cache)[e]) : static_cast<const float*>(a.k_cache)[e];
+  }
   return buf;
 }
 
@@ -47,7 +57,7 @@ void attend_one(const AttentionArgs& a, int i, int h, float* scores) {
   int64_t n = 0;
   float mx = -INFINITY;
   for (int64_t j = lo; j < a.n_past; j++) {
-    const float s = dot(q, kv_head(a, a.k_cache, j, kvh, buf), a.head_dim) * a.scale;
+    const float s = dot(q, k_head(a, j, kvh, buf), a.head_dim) * a.scale;
     scores[n++] = s;
     mx = std::max(mx, s);
   }
@@ -55,7 +65,7 @@ void attend_one(const AttentionArgs& a, int i, int h, float* scores) {
     const int32_t b = vis[v];
     float s = -INFINITY;
     if (a.window <= 0 || pos - a.positions[b] < a.window)
-      s = dot(q, kv_head(a, a.k_cache, a.n_past + b, kvh, buf), a.head_dim) * a.scale;
+      s = dot(q, k_head(a, a.n_past + b, kvh, buf), a.head_dim) * a.scale;
     scores[n++] = s;
     mx = std::max(mx, s);
   }
@@ -69,9 +79,9 @@ void attend_one(const AttentionArgs& a, int i, int h, float* scores) {
   float* out = a.out + (int64_t)i * a.out_stride + (int64_t)h * a.head_dim;
   std::fill(out, out + a.head_dim, 0.0f);
   n = 0;
-  for (int64_t j = lo; j < a.n_past; j++) axpy(out, scores[n++] * inv, kv_head(a, a.v_cache, j, kvh, buf), a.head_dim);
+  for (int64_t j = lo; j < a.n_past; j++) axpy(out, scores[n++] * inv, v_head(a, j, kvh, buf), a.head_dim);
   for (int v = 0; v < n_vis; v++)
-    axpy(out, scores[n++] * inv, kv_head(a, a.v_cache, a.n_past + vis[v], kvh, buf), a.head_dim);
+    axpy(out, scores[n++] * inv, v_head(a, a.n_past + vis[v], kvh, buf), a.head_dim);
 }
 
 }  // namespace

@@ -96,10 +96,11 @@ Session::Session(const Model& model, const SessionOptions& opts, ThreadPool& poo
     fail("KV cache type: expected f32 or f16, got ", dtype_name(opts.kv_type));
   kv_type_ = opts.kv_type;
   kv_row_bytes_ = (size_t)kv_dim_ * (kv_type_ == DType::F16 ? 2 : 4);
+  kv_rows_ = k_cache_rows(n_ctx_);
 
   const int64_t B = max_batch_, d = c.n_embd;
   // Refuse before allocating: a KV cache bigger than the free memory would only thrash.
-  const uint64_t kv_need = (uint64_t)c.n_layer * 2 * (uint64_t)n_ctx_ * kv_row_bytes_;
+  const uint64_t kv_need = (uint64_t)c.n_layer * 2 * (uint64_t)kv_rows_ * kv_row_bytes_;
   const uint64_t avail = available_memory();
   if (avail > 0 && kv_need > avail)
     fail("KV cache for a context of ", n_ctx_, " tokens needs ", kv_need / 1048576, " MiB but only ", avail / 1048576,
@@ -222,7 +223,7 @@ void Session::layer(int64_t il, int n) {
   // streaming through the caches since the last step; attention reads them row by row and
   // waits on memory (measured: 0.7 ms of a 12.7 ms decode step at 1 thread for a context of
   // ~100). Prefetching them now overlaps those misses with the q/k/v projection.
-  prefetch_kv(il);
+  prefetch_kv(il, n);
   timed(OpClass::other, 8.0 * n * d, 8.0 * n * d, [&] {
     each_row(pool_, n, [&](int i) { norm_row(i, xn_.data(), x_.data(), L.attn_norm, L.attn_norm_b); });
   });
@@ -263,15 +264,15 @@ void Session::layer(int64_t il, int n) {
         for (int64_t h = 0; h < c.n_head; h++) rope(q + h * hd, c.rope_dim, cs + i * half, sn + i * half, adjacent);
         for (int64_t h = 0; h < c.n_head_kv; h++) rope(k + h * hd, c.rope_dim, cs + i * half, sn + i * half, adjacent);
       }
-      store_kv(k_row(il, n_past_ + i), k);
-      store_kv(v_row(il, n_past_ + i), v);
+      store_k(il, n_past_ + i, k);
+      store_v(il, n_past_ + i, v);
     });
   });
 
   AttentionArgs a;
   a.q = q_.data();
   a.q_stride = qd;
-  a.k_cache = k_row(il, 0);
+  a.k_cache = k_tiles(il);
   a.v_cache = v_row(il, 0);
   a.kv_stride = kvd;
   a.kv_f16 = kv_type_ == DType::F16;
@@ -372,20 +373,57 @@ void Session::attention_overlapped(const AttentionArgs& a, const LayerWeights& L
   });
 }
 
-void Session::prefetch_kv(int64_t il) {
+void Session::prefetch_kv(int64_t il, int n) {
   // The most recent rows (a sliding window reads only those), at most kMaxBytes per K and V:
-  // enough for contexts of several hundred tokens; longer ones stream well on their own.
+  // enough for contexts of several hundred tokens; longer ones stream well on their own. For
+  // K also the tiles this forward's n rows are written into (each row touches all lines of
+  // its tile).
   constexpr int64_t kMaxBytes = 256 << 10;
   const int64_t rows = std::min<int64_t>(n_past_, kMaxBytes / (int64_t)kv_row_bytes_);
-  if (rows <= 0) return;
-  const int64_t bytes = rows * (int64_t)kv_row_bytes_;
-  for (const uint8_t* base : {k_row(il, n_past_ - rows), v_row(il, n_past_ - rows)})
-    for (int64_t o = 0; o < bytes; o += 64) _mm_prefetch(reinterpret_cast<const char*>(base + o), _MM_HINT_T1);
+  const int64_t first = n_past_ - rows;
+  const int64_t tile_bytes = kKeyTile * (int64_t)kv_row_bytes_;
+  const uint8_t* k = k_tiles(il) + first / kKeyTile * tile_bytes;
+  const int64_t k_bytes = ((n_past_ + n - 1) / kKeyTile - first / kKeyTile + 1) * tile_bytes;
+  const uint8_t* v = v_row(il, first);
+  const int64_t v_bytes = rows * (int64_t)kv_row_bytes_;
+  for (int64_t o = 0; o < k_bytes; o += 64) _mm_prefetch(reinterpret_cast<const char*>(k + o), _MM_HINT_T1);
+  for (int64_t o = 0; o < v_bytes; o += 64) _mm_prefetch(reinterpret_cast<const char*>(v + o), _MM_HINT_T1);
+  // the tile(s) written by this forward: for writing, into L1
+  const uint8_t* w = k_tiles(il) + n_past_ / kKeyTile * tile_bytes;
+  const int64_t w_bytes = ((n_past_ + n - 1) / kKeyTile - n_past_ / kKeyTile + 1) * tile_bytes;
+  for (int64_t o = 0; o < w_bytes; o += 64) _mm_prefetch(reinterpret_cast<const char*>(w + o), _MM_HINT_ET0);
 }
 
-void Session::store_kv(uint8_t* dst, const float* src) const {
+void Session::store_v(int64_t il, int64_t row, const float* src) {
+  uint8_t* dst = v_row(il, row);
   if (kv_type_ == DType::F16) to_fp16(reinterpret_cast<uint16_t*>(dst), src, kv_dim_);
   else std::memcpy(dst, src, kv_row_bytes_);
+}
+
+// Writes the row into its lane of every channel of its key tile (converted like V rows).
+void Session::store_k(int64_t il, int64_t row, const float* src) {
+  const int64_t at = k_tile_offset(row, 0, kv_dim_);  // channel c follows at + c * kKeyTile
+  constexpr int64_t kChunk = 256;
+  for (int64_t c0 = 0; c0 < kv_dim_; c0 += kChunk) {
+    const int64_t cn = std::min<int64_t>(kChunk, kv_dim_ - c0);
+    if (kv_type_ == DType::F16) {
+      uint16_t h[kChunk];
+      to_fp16(h, src + c0, cn);
+      uint16_t* t = reinterpret_cast<uint16_t*>(k_tiles(il)) + at + c0 * kKeyTile;
+      for (int64_t c = 0; c < cn; c++) t[c * kKeyTile] = h[c];
+    } else {
+      float* t = reinterpret_cast<float*>(k_tiles(il)) + at + c0 * kKeyTile;
+      for (int64_t c = 0; c < cn; c++) t[c * kKeyTile] = src[c0 + c];
+    }
+  }
+}
+
+void Session::copy_kv_row(int64_t il, int64_t dst, int64_t src) {
+  std::memcpy(v_row(il, dst), v_row(il, src), kv_row_bytes_);
+  const size_t es = kv_row_bytes_ / (size_t)kv_dim_;
+  uint8_t* t = k_tiles(il);
+  for (int64_t c = 0; c < kv_dim_; c++)
+    std::memcpy(t + (size_t)k_tile_offset(dst, c, kv_dim_) * es, t + (size_t)k_tile_offset(src, c, kv_dim_) * es, es);
 }
 
 void Session::commit(const std::vector<int32_t>& path) {
@@ -404,10 +442,7 @@ void Session::commit(const std::vector<int32_t>& path) {
       fail("commit: nodes do not form a root-to-leaf path at step ", k);
     const int64_t src = n_past_ + node, dst = n_past_ + (int64_t)k;
     if (src != dst)
-      for (int64_t il = 0; il < L; il++) {
-        std::memcpy(k_row(il, dst), k_row(il, src), kv_row_bytes_);
-        std::memcpy(v_row(il, dst), v_row(il, src), kv_row_bytes_);
-      }
+      for (int64_t il = 0; il < L; il++) copy_kv_row(il, dst, src);
     tokens_.push_back(last_tokens_[node]);
   }
   n_past_ += (int64_t)path.size();

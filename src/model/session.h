@@ -60,10 +60,13 @@ class Session {
  private:
   void layer(int64_t il, int n);
   void attention_overlapped(const AttentionArgs& a, const LayerWeights& L);  // see session.cpp
-  void prefetch_kv(int64_t il);  // layer il's cached K/V rows towards L2
-  uint8_t* k_row(int64_t il, int64_t row) { return kv_.data() + ((il * 2) * n_ctx_ + row) * kv_row_bytes_; }
-  uint8_t* v_row(int64_t il, int64_t row) { return kv_.data() + ((il * 2 + 1) * n_ctx_ + row) * kv_row_bytes_; }
-  void store_kv(uint8_t* dst, const float* src) const;
+  void prefetch_kv(int64_t il, int n);  // layer il's cached K/V rows towards L2 (see session.cpp)
+  // Layer il's K cache: key tiles of 16 rows (attention.h, k_tile_offset); its V cache: rows.
+  uint8_t* k_tiles(int64_t il) { return kv_.data() + (il * 2) * kv_rows_ * kv_row_bytes_; }
+  uint8_t* v_row(int64_t il, int64_t row) { return kv_.data() + ((il * 2 + 1) * kv_rows_ + row) * kv_row_bytes_; }
+  void store_k(int64_t il, int64_t row, const float* src);
+  void store_v(int64_t il, int64_t row, const float* src);
+  void copy_kv_row(int64_t il, int64_t dst, int64_t src);
 
   const Model& model_;
   ThreadPool& pool_;
@@ -73,6 +76,7 @@ class Session {
   int64_t kv_dim_;
   DType kv_type_;
   size_t kv_row_bytes_;                // kv_dim_ values of kv_type_
+  int64_t kv_rows_;                    // rows per layer of K and of V: n_ctx_ in whole key tiles
   int64_t n_past_ = 0;
   int last_n_ = 0;                     // nodes in the last forward (for commit)
   std::vector<int32_t> tokens_;
