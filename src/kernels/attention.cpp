@@ -100,8 +100,8 @@ void attention(const AttentionArgs& a, ThreadPool& pool) {
   // 32-160 unchanged (0.98-1.015). (kernel_tuning().attn_min_parallel_macs)
   const bool parallel = attention_is_parallel(a);
   // Work units: a node x a chunk of the query heads that share one KV head (the AVX-512
-  // kernel converts each K/V row once per chunk). Chunks as large as the kernel takes, but
-  // small enough that every thread gets two units when the work is split.
+  // kernel converts each K tile vector and V row once per chunk). Chunks as large as the
+  // kernel takes, but small enough that every thread gets two units when the work is split.
   const int group = a.n_head / a.n_head_kv;
   const int max_heads = fast ? attention_avx512_max_heads(a.head_dim) : 1;
   int chunks = (group + max_heads - 1) / max_heads;
