@@ -61,8 +61,8 @@ void attention_ref(const AttentionArgs& a);
 // The AVX-512 kernel for one node and `count` query heads from head_begin that share a KV
 // head (count <= attention_avx512_max_heads(head_dim): 3 for 64-dim heads): each K tile
 // vector and V row is converted once for all of them; scores 16 keys at a time from key
-// tiles, vector exp, weighted sum of V in registers. For head_dim 32, 64, 128 or 256; attention() uses it where
-// the CPU has AVX-512.
+// tiles, vector exp, weighted sum of V in registers. For head_dim 32, 64, 128 or 256;
+// attention() uses it where the CPU has AVX-512.
 bool attention_avx512_supports(int head_dim);
 int attention_avx512_max_heads(int head_dim);
 void attend_heads_avx512(const AttentionArgs& a, int node, int head_begin, int count, float* scratch);

@@ -388,10 +388,6 @@ void Session::prefetch_kv(int64_t il, int n) {
   const int64_t v_bytes = rows * (int64_t)kv_row_bytes_;
   for (int64_t o = 0; o < k_bytes; o += 64) _mm_prefetch(reinterpret_cast<const char*>(k + o), _MM_HINT_T1);
   for (int64_t o = 0; o < v_bytes; o += 64) _mm_prefetch(reinterpret_cast<const char*>(v + o), _MM_HINT_T1);
-  // the tile(s) written by this forward: for writing, into L1
-  const uint8_t* w = k_tiles(il) + n_past_ / kKeyTile * tile_bytes;
-  const int64_t w_bytes = ((n_past_ + n - 1) / kKeyTile - n_past_ / kKeyTile + 1) * tile_bytes;
-  for (int64_t o = 0; o < w_bytes; o += 64) _mm_prefetch(reinterpret_cast<const char*>(w + o), _MM_HINT_ET0);
 }
 
 void Session::store_v(int64_t il, int64_t row, const float* src) {
