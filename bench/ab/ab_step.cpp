@@ -6,6 +6,8 @@
 //   build/rooflm_ab --a pf_dist=2 --b pf_dist=4 --nodes 4  # 4-node verify forwards
 //   build/rooflm_ab --nodes 1 --nodes-b 8                  # verify cost t(8) / t(1)
 //   build/rooflm_ab --b-read                               # decode step vs a read of its bytes
+//   build/rooflm_ab --b-read-chain                         # ... vs reads shaped like its matmuls
+//   build/rooflm_ab --a-read-chain --b-read                # the matmuls' shape vs one read
 //
 // --nodes 1 times decode steps (each commits its token; the context grows from the prompt
 // to --ctx-max, then is cut back). --nodes N > 1 times forwards over a chain of N nodes of
@@ -18,6 +20,12 @@
 // the profiler in one forward first), with the probe's read kernel on the same threads, each
 // thread its share in a buffer of its own: B/A is then the share of the memory roof the
 // forward reaches, measured against a roof taken next to it rather than seconds apart.
+// --b-read-chain makes each B side read the packed weights themselves the way a decode step's
+// matmuls do, with no arithmetic, attention or row ops: one pool dispatch per matmul of the
+// forward in its order (q/k/v, o, gate/up, down per layer, then the output projection), each
+// thread reading its own share of the matrices (the matmul's split, weight_share in
+// src/kernels/matmul.h) with the probe's read kernel. --a-read-chain puts that on the A side
+// (with --b-read: what the op structure alone costs against one read of the same bytes).
 // --profile also prints ms per forward of every op class for A and B (the profiler's timers
 // add a little to every op, so the two sides are compared with each other, not with runs
 // without it).
@@ -33,6 +41,7 @@
 
 #include "core/error.h"
 #include "core/threadpool.h"
+#include "kernels/matmul.h"
 #include "kernels/tuning.h"
 #include "model/model.h"
 #include "model/session.h"
@@ -48,14 +57,14 @@ struct Args {
   std::string a, b;
   int threads = 2, pairs = 200, warmup = 20, nodes = 1, nodes_b = 0, prompt_len = 32;
   int64_t ctx_max = 1000;
-  bool profile = false, b_read = false;
+  bool profile = false, b_read = false, b_read_chain = false, a_read_chain = false;
 };
 
 void usage() {
   std::printf(
       "usage: rooflm_ab --a NAME=V[,NAME=V] --b NAME=V[,NAME=V] [-m MODEL] [-t THREADS] [--pairs P]\n"
       "                 [--nodes N] [--nodes-b M] [--ctx-max C] [--prompt-len L] [--warmup W] [--profile]\n"
-      "                 [--b-read]\n"
+      "                 [--b-read | --b-read-chain] [--a-read-chain]\n"
       "settings:");
   for (const std::string& n : kernel_tuning_names()) std::printf(" %s", n.c_str());
   std::printf("\n");
@@ -84,6 +93,14 @@ Args parse(int argc, char** argv) {
       a.b_read = true;
       continue;
     }
+    if (f == "--b-read-chain") {
+      a.b_read_chain = true;
+      continue;
+    }
+    if (f == "--a-read-chain") {
+      a.a_read_chain = true;
+      continue;
+    }
     if (i + 1 >= argc) fail(f, ": missing value (or unknown flag)");
     const std::string v = argv[++i];
     if (f == "-m" || f == "--model") a.model = v;
@@ -99,9 +116,15 @@ Args parse(int argc, char** argv) {
     else fail("unknown flag '", f, "' (see --help)");
   }
   if (a.nodes_b == 0) a.nodes_b = a.nodes;
-  if (a.b_read && (!a.b.empty() || a.nodes_b != a.nodes))
-    fail("--b-read: the B side is a memory read; it takes no --b settings and no --nodes-b");
-  if (a.a.empty() && a.b.empty() && a.nodes_b == a.nodes && !a.b_read)
+  if (a.b_read && a.b_read_chain) fail("--b-read, --b-read-chain: give one of them");
+  const bool b_reads = a.b_read || a.b_read_chain;
+  if (b_reads && (!a.b.empty() || a.nodes_b != a.nodes))
+    fail(a.b_read ? "--b-read" : "--b-read-chain", ": the B side is a memory read; it takes no --b settings and no --nodes-b");
+  if (a.a_read_chain && (!a.b_read || a.nodes != 1 || !a.a.empty()))
+    fail("--a-read-chain: the A side is the read chain of a decode step; it needs --b-read, no --nodes and no --a");
+  if ((a.b_read_chain || a.a_read_chain) && a.nodes != 1)
+    fail("--b-read-chain: reads shaped like a decode step's matmuls; it takes no --nodes");
+  if (a.a.empty() && a.b.empty() && a.nodes_b == a.nodes && !b_reads)
     fail("--a, --b, --nodes-b: give at least one setting or node count that differs (see --help)");
   return a;
 }
@@ -150,18 +173,57 @@ int run(const Args& args) {
     }
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   };
+  // --b-read-chain / --a-read-chain: each matmul of a decode step as one dispatch of reads.
+  using Group = std::vector<const WeightMatrix*>;
+  std::vector<Group> chain;
+  for (const LayerWeights& L : model->weights().layers) {
+    if (L.wqkv.data) chain.push_back({&L.wqkv});
+    else chain.push_back({&L.wq, &L.wk, &L.wv});
+    chain.push_back({&L.wo});
+    if (L.w_gate.data) chain.push_back({&L.w_gate, &L.w_up});
+    else chain.push_back({&L.w_up});
+    chain.push_back({&L.w_down});
+  }
+  chain.push_back({&model->weights().output});
+  double chain_bytes = 0;
+  for (const Group& g : chain)
+    for (const WeightMatrix* w : g) {
+      if (!w->packed) fail("--b-read-chain: matrix of ", w->rows, " x ", w->cols, " is not packed (only quantized weights are)");
+      chain_bytes += (double)w->packed_bytes;
+    }
+  // (read_pass reads whole 256-byte steps: a share's last <256 bytes are skipped, ~0.1% here)
+  auto read_chain_step = [&] {
+    std::atomic<uint64_t> sink{0};
+    const auto t0 = std::chrono::steady_clock::now();
+    for (const Group& g : chain) {
+      pool.run_on_all([&](int t) {
+        ByteRange r[4];
+        weight_share(g.data(), (int)g.size(), t, pool.size(), r);
+        uint64_t acc = 0;
+        for (size_t m = 0; m < g.size(); m++) acc += roofline::read_pass(r[m].p, r[m].n);
+        sink += acc;
+      });
+    }
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    if (sink.load() == 1) std::printf(" ");  // keeps the reads
+    return ms;
+  };
   // --b-read: the bytes one A forward's matmuls read, shared out in contiguous slices, each
   // slice written first by the thread that reads it.
   std::vector<std::unique_ptr<roofline::ReadBuffer>> slices((size_t)args.threads);
   size_t slice = 0;
   double read_bytes = 0;
-  if (args.b_read) {
+  if (args.b_read && args.a_read_chain) {
+    read_bytes = chain_bytes;
+  } else if (args.b_read) {
     prof::reset();
     prof::enable(true);
     step(ta, args.nodes);
     prof::enable(false);
     for (const prof::Aggregate& g : prof::snapshot())
       if (g.op != prof::OpClass::qk_pv && g.op != prof::OpClass::other) read_bytes += g.bytes;
+  }
+  if (args.b_read) {
     slice = ((size_t)read_bytes / (size_t)args.threads + 255) / 256 * 256;
     pool.run_on_all([&](int t) {
       slices[(size_t)t] = std::make_unique<roofline::ReadBuffer>(slice);
@@ -176,10 +238,13 @@ int run(const Args& args) {
     if (sink.load() == 1) std::printf(" ");  // keeps the reads
     return ms;
   };
-  auto b_step = [&] { return args.b_read ? read_step() : step(tb, args.nodes_b); };
+  auto a_step = [&] { return args.a_read_chain ? read_chain_step() : step(ta, args.nodes); };
+  auto b_step = [&] {
+    return args.b_read ? read_step() : args.b_read_chain ? read_chain_step() : step(tb, args.nodes_b);
+  };
   for (int i = 0; i < args.warmup; i++) {
     if (i % 2) b_step();
-    else step(ta, args.nodes);
+    else a_step();
   }
   std::vector<double> ms_a, ms_b, ratio;
   prof::reset();
@@ -188,7 +253,7 @@ int run(const Args& args) {
     double x = 0, y = 0;
     auto side_a = [&] {
       prof::set_phase("A");
-      x = step(ta, args.nodes);
+      x = a_step();
     };
     auto side_b = [&] {
       prof::set_phase("B");
@@ -210,8 +275,15 @@ int run(const Args& args) {
   auto what = [](int n) { return n == 1 ? std::string("decode steps") : std::to_string(n) + "-node forwards"; };
   std::printf("%s | %d threads | %d pairs | context %d..%lld\n", args.model.c_str(), args.threads, args.pairs,
               args.prompt_len, (long long)args.ctx_max);
-  std::printf("A: %s, %s\n", what(args.nodes).c_str(), args.a.empty() ? "default settings" : args.a.c_str());
-  if (args.b_read)
+  if (args.a_read_chain)
+    std::printf("A: reads of the %.1f MB of packed weights shaped like a decode step's matmuls (one dispatch each)\n",
+                chain_bytes / 1e6);
+  else
+    std::printf("A: %s, %s\n", what(args.nodes).c_str(), args.a.empty() ? "default settings" : args.a.c_str());
+  if (args.b_read_chain)
+    std::printf("B: reads of the %.1f MB of packed weights shaped like A's matmuls (one dispatch each, no arithmetic)\n",
+                chain_bytes / 1e6);
+  else if (args.b_read)
     std::printf("B: one read of %.1f MB (the bytes of A's matmuls) on the same threads; B/A = share of the roof\n",
                 read_bytes / 1e6);
   else
