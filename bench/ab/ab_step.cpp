@@ -8,6 +8,7 @@
 //   build/rooflm_ab --b-read                               # decode step vs a read of its bytes
 //   build/rooflm_ab --b-read-chain                         # ... vs reads shaped like its matmuls
 //   build/rooflm_ab --a-read-chain --b-read                # the matmuls' shape vs one read
+//   build/rooflm_ab --a-read-chain --b-read --read-pieces 121   # ... vs that read in 121 dispatches
 //
 // --nodes 1 times decode steps (each commits its token; the context grows from the prompt
 // to --ctx-max, then is cut back). --nodes N > 1 times forwards over a chain of N nodes of
@@ -26,6 +27,8 @@
 // thread reading its own share of the matrices (the matmul's split, weight_share in
 // src/kernels/matmul.h) with the probe's read kernel. --a-read-chain puts that on the A side
 // (with --b-read: what the op structure alone costs against one read of the same bytes).
+// --read-pieces K splits the --b-read read into K dispatches, each thread reading the next
+// K-th of its slice in each: what stopping and restarting the streams at a barrier costs.
 // --profile also prints ms per forward of every op class for A and B (the profiler's timers
 // add a little to every op, so the two sides are compared with each other, not with runs
 // without it).
@@ -57,6 +60,7 @@ struct Args {
   std::string a, b;
   int threads = 2, pairs = 200, warmup = 20, nodes = 1, nodes_b = 0, prompt_len = 32;
   int64_t ctx_max = 1000;
+  int read_pieces = 1;
   bool profile = false, b_read = false, b_read_chain = false, a_read_chain = false;
 };
 
@@ -64,7 +68,7 @@ void usage() {
   std::printf(
       "usage: rooflm_ab --a NAME=V[,NAME=V] --b NAME=V[,NAME=V] [-m MODEL] [-t THREADS] [--pairs P]\n"
       "                 [--nodes N] [--nodes-b M] [--ctx-max C] [--prompt-len L] [--warmup W] [--profile]\n"
-      "                 [--b-read | --b-read-chain] [--a-read-chain]\n"
+      "                 [--b-read [--read-pieces K] | --b-read-chain] [--a-read-chain]\n"
       "settings:");
   for (const std::string& n : kernel_tuning_names()) std::printf(" %s", n.c_str());
   std::printf("\n");
@@ -113,10 +117,12 @@ Args parse(int argc, char** argv) {
     else if (f == "--nodes-b") a.nodes_b = to_int(f, v, 1);
     else if (f == "--prompt-len") a.prompt_len = to_int(f, v, 1);
     else if (f == "--ctx-max") a.ctx_max = to_int(f, v, 2);
+    else if (f == "--read-pieces") a.read_pieces = to_int(f, v, 1);
     else fail("unknown flag '", f, "' (see --help)");
   }
   if (a.nodes_b == 0) a.nodes_b = a.nodes;
   if (a.b_read && a.b_read_chain) fail("--b-read, --b-read-chain: give one of them");
+  if (a.read_pieces > 1 && !a.b_read) fail("--read-pieces: splits the --b-read read; give --b-read");
   const bool b_reads = a.b_read || a.b_read_chain;
   if (b_reads && (!a.b.empty() || a.nodes_b != a.nodes))
     fail(a.b_read ? "--b-read" : "--b-read-chain", ": the B side is a memory read; it takes no --b settings and no --nodes-b");
@@ -223,8 +229,11 @@ int run(const Args& args) {
     for (const prof::Aggregate& g : prof::snapshot())
       if (g.op != prof::OpClass::qk_pv && g.op != prof::OpClass::other) read_bytes += g.bytes;
   }
+  size_t piece = 0;  // bytes of a slice read in one dispatch (--read-pieces)
   if (args.b_read) {
     slice = ((size_t)read_bytes / (size_t)args.threads + 255) / 256 * 256;
+    piece = (slice / (size_t)args.read_pieces + 255) / 256 * 256;
+    slice = piece * (size_t)args.read_pieces;
     pool.run_on_all([&](int t) {
       slices[(size_t)t] = std::make_unique<roofline::ReadBuffer>(slice);
       std::memset(slices[(size_t)t]->p, t + 1, slice);
@@ -233,7 +242,8 @@ int run(const Args& args) {
   auto read_step = [&] {
     std::atomic<uint64_t> sink{0};
     const auto t0 = std::chrono::steady_clock::now();
-    pool.run_on_all([&](int t) { sink += roofline::read_pass(slices[(size_t)t]->p, slice); });
+    for (int k = 0; k < args.read_pieces; k++)
+      pool.run_on_all([&](int t) { sink += roofline::read_pass(slices[(size_t)t]->p + k * piece, piece); });
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     if (sink.load() == 1) std::printf(" ");  // keeps the reads
     return ms;
@@ -284,8 +294,9 @@ int run(const Args& args) {
     std::printf("B: reads of the %.1f MB of packed weights shaped like A's matmuls (one dispatch each, no arithmetic)\n",
                 chain_bytes / 1e6);
   else if (args.b_read)
-    std::printf("B: one read of %.1f MB (the bytes of A's matmuls) on the same threads; B/A = share of the roof\n",
-                read_bytes / 1e6);
+    std::printf("B: one read of %.1f MB (the bytes of A's matmuls) on the same threads%s; B/A = share of the roof\n",
+                (double)slice * args.threads / 1e6,
+                args.read_pieces > 1 ? (" in " + std::to_string(args.read_pieces) + " dispatches").c_str() : "");
   else
     std::printf("B: %s, %s\n", what(args.nodes_b).c_str(), args.b.empty() ? "default settings" : args.b.c_str());
   std::printf("median ms: A %.3f, B %.3f\n", quantile(ms_a, 0.5), quantile(ms_b, 0.5));
