@@ -40,6 +40,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/error.h"
@@ -89,20 +90,15 @@ Args parse(int argc, char** argv) {
       usage();
       std::exit(0);
     }
-    if (f == "--profile") {
-      a.profile = true;
-      continue;
-    }
-    if (f == "--b-read") {
-      a.b_read = true;
-      continue;
-    }
-    if (f == "--b-read-chain") {
-      a.b_read_chain = true;
-      continue;
-    }
-    if (f == "--a-read-chain") {
-      a.a_read_chain = true;
+    // flags without a value
+    const std::pair<const char*, bool*> switches[] = {
+        {"--profile", &a.profile}, {"--b-read", &a.b_read}, {"--b-read-chain", &a.b_read_chain},
+        {"--a-read-chain", &a.a_read_chain}};
+    bool* on = nullptr;
+    for (const auto& [name, flag] : switches)
+      if (f == name) on = flag;
+    if (on) {
+      *on = true;
       continue;
     }
     if (i + 1 >= argc) fail(f, ": missing value (or unknown flag)");
