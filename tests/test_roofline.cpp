@@ -1,5 +1,7 @@
 // Roofline: hardware presets, user hardware JSON, probe, analytic model, profiler, charts, CLI.
 #include <gtest/gtest.h>
+#include <pthread.h>
+#include <sched.h>
 
 #include <CLI/CLI.hpp>
 #include <cmath>
@@ -232,6 +234,21 @@ TEST(RooflineProbe, WorkingSetMeasuresOnlyThatSet) {  // (never cached: CLI.Prob
   EXPECT_TRUE(r.compute.empty());
   EXPECT_NE(format_probe_table(r).find("set"), std::string::npos);
   EXPECT_EQ(format_probe_table(r).find("compute unit"), std::string::npos);
+}
+
+// The probe pins its threads, the caller among them; the caller must get its CPUs back, or
+// every pool it starts later runs on one CPU (rooflm bench probing on first use did).
+TEST(RooflineProbe, CallerKeepsItsCpuAffinity) {
+  cpu_set_t before, after;
+  ASSERT_EQ(0, pthread_getaffinity_np(pthread_self(), sizeof before, &before));
+  ProbeOptions opt;
+  opt.quick = true;
+  opt.threads = 2;
+  opt.only_working_set = 1u << 20;
+  run_probe(opt);
+  ASSERT_EQ(0, pthread_getaffinity_np(pthread_self(), sizeof after, &after));
+  EXPECT_TRUE(CPU_EQUAL(&before, &after)) << "CPUs before " << CPU_COUNT(&before) << ", after " << CPU_COUNT(&after);
+  EXPECT_EQ(available_threads(), CPU_COUNT(&before));
 }
 
 TEST(RooflineProbe, QuickRunRoundTripsThroughCacheAndHostPreset) {

@@ -329,6 +329,24 @@ void pin_to(int cpu) {
   pthread_setaffinity_np(pthread_self(), sizeof set, &set);
 }
 
+// The probe pins its pool's threads, and thread 0 of a pool is the caller. Without restoring,
+// the caller stays pinned to one CPU after the probe, and every thread it starts later inherits
+// that: `rooflm bench` measuring the roofs on first use then decoded with all its threads on
+// one CPU, 20x slower (15 instead of ~300 tok/s).
+class CallerAffinity {
+ public:
+  CallerAffinity() { saved_ = pthread_getaffinity_np(pthread_self(), sizeof set_, &set_) == 0; }
+  ~CallerAffinity() {
+    if (saved_) pthread_setaffinity_np(pthread_self(), sizeof set_, &set_);
+  }
+  CallerAffinity(const CallerAffinity&) = delete;
+  CallerAffinity& operator=(const CallerAffinity&) = delete;
+
+ private:
+  cpu_set_t set_;
+  bool saved_ = false;
+};
+
 double thread_cpu_s() {
   timespec ts;
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
@@ -571,6 +589,7 @@ ProbeResult run_probe(const ProbeOptions& opt) {
   std::string amx_why;
   bool amx_ok = f.amx_tile && (f.amx_int8 || f.amx_bf16) && request_amx_permission(&amx_why);
 
+  const CallerAffinity restore_on_return;  // declared before the pool: outlives its pinning
   ThreadPool pool(threads);
   pool.run_on_all([&](int t) { pin_to(cpus[(size_t)t % cpus.size()]); });
 
