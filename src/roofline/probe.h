@@ -29,7 +29,7 @@ struct BandwidthMeasurement {
   std::string level;            // "L1", "L2", "L3", "DRAM"
   uint64_t working_set = 0;     // bytes, all threads together
   double bytes_per_s = 0;       // read bandwidth, all threads together (best repetition)
-  // L3/DRAM/set: the median repetition (0 when not measured). On a shared host the best 40 ms
+  // L3/DRAM and any --working-set: the median repetition (0 when not measured). On a shared host the best 40 ms
   // catches a quiet moment of the memory system; the median is what a sustained run sees.
   double median_bytes_per_s = 0;
 };
