@@ -78,25 +78,38 @@ def make_corpus(args):
     print("\nwrote %s" % args.make_corpus, file=sys.stderr)
 
 
+def looping(tokens):
+    """A greedy output that repeats itself: under half of its 4-grams are distinct (such loops
+    are trivially easy to draft, so speedups are also reported without them)."""
+    grams = [tuple(tokens[i:i + 4]) for i in range(len(tokens) - 3)]
+    return len(grams) > 0 and len(set(grams)) < 0.5 * len(grams)
+
+
 def summarize(results, modes):
     out = {}
     base = {pid: r["none"] for pid, r in results.items() if "none" in r}
+    loops = {pid for pid, runs in base.items() if looping(runs[0]["tokens"])}
     for mode in modes:
         rows = [(pid, r[mode]) for pid, r in results.items() if mode in r]
         if not rows:
             continue
         tok_s = [statistics.median(x["decode_tok_s"] for x in runs) for _, runs in rows]
-        speed = []
+        speed, speed_no_loops = [], []
         same = 0
         for pid, runs in rows:
             if pid in base:
                 speed.append(statistics.median(x["decode_tok_s"] for x in runs) /
                              statistics.median(x["decode_tok_s"] for x in base[pid]))
+                if pid not in loops:
+                    speed_no_loops.append(speed[-1])
                 same += runs[0]["tokens"] == base[pid][0]["tokens"]
         gen = sum(runs[0]["n_generated"] for _, runs in rows)
         steps = sum(runs[0]["target_steps"] for _, runs in rows)
         s = {"prompts": len(rows), "median_tok_s": statistics.median(tok_s),
              "median_speedup": statistics.median(speed) if speed else None,
+             "looping_share": len(loops) / len(base) if base else None,
+             "median_speedup_no_loops": statistics.median(speed_no_loops) if speed_no_loops else None,
+             "drafter": rows[0][1][0].get("drafter", ""),
              "tokens_per_step": gen / steps if steps else 0.0,
              "same_tokens_as_none": "%d/%d" % (same, len(speed))}
         if mode != "none":
@@ -159,14 +172,18 @@ def main():
                                                   for m, runs in r.items()} for pid, r in results.items()}}
         print("\n== %s (%d prompts, n=%d, temp %g, %s) ==" % (suite, len(results), args.n, args.temp,
                                                               "draft " + args.draft if args.draft else "n-gram drafters"))
-        print("%-8s %9s %8s %8s %7s %6s %6s  %s" % ("mode", "tok/s", "speedup", "tok/step", "nodes", "draft", "verify",
-                                                   "acceptance by depth"))
+        print("%-8s %9s %8s %8s %8s %7s %6s %6s  %s" % ("mode", "tok/s", "speedup", "no-loops", "tok/step", "nodes",
+                                                        "draft", "verify", "acceptance by depth"))
         for mode, s in summary.items():
             sp = "%.2fx" % s["median_speedup"] if s["median_speedup"] else "-"
-            print("%-8s %9.1f %8s %8.2f %7.1f %5.0f%% %5.0f%%  %s  (greedy same as none: %s)" % (
-                mode, s["median_tok_s"], sp, s["tokens_per_step"], s.get("mean_tree_nodes", 1),
+            nl = "%.2fx" % s["median_speedup_no_loops"] if s["median_speedup_no_loops"] else "-"
+            print("%-8s %9.1f %8s %8s %8.2f %7.1f %5.0f%% %5.0f%%  %s  (greedy same as none: %s) %s" % (
+                mode, s["median_tok_s"], sp, nl, s["tokens_per_step"], s.get("mean_tree_nodes", 1),
                 100 * s.get("draft_share", 0), 100 * s.get("verify_share", 1),
-                s.get("acceptance_by_depth", ""), s["same_tokens_as_none"]))
+                s.get("acceptance_by_depth", ""), s["same_tokens_as_none"], s.get("drafter", "")))
+        loop_share = next(iter(summary.values())).get("looping_share")
+        if loop_share is not None:
+            print("looping outputs (under half of the 4-grams distinct): %.0f%% of prompts" % (100 * loop_share))
     os.path.exists(tmp) and os.remove(tmp)
     print("\n(%.0f s)" % (time.time() - t_start), file=sys.stderr)
     if args.out:

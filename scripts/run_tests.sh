@@ -15,6 +15,9 @@ JOBS="${ROOFLM_JOBS:-2}"
 export ROOFLM_JOBS="$JOBS"
 start=$SECONDS
 scripts/setup.sh --build-dir build --models smollm2,gemma3
+# The draft-head training smoke test (TrainHead.Smoke) runs scripts/train_head.py: PyTorch,
+# NumPy and gguf from the package index (the main job does not need them).
+python3 -c "import torch, numpy, gguf" 2>/dev/null || python3 -m pip install --quiet torch numpy gguf
 
 # Threaded suites for ThreadSanitizer (gtest names; ctest -R regex).
 TSAN_TESTS='^(ThreadPool|Matmul[A-Za-z]*|Attention|Ops|Weights|Session)\.'

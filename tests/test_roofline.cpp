@@ -21,6 +21,7 @@
 #include "roofline/hardware.h"
 #include "roofline/model.h"
 #include "roofline/probe.h"
+#include "test_util.h"
 #include "roofline/profiler.h"
 #include "roofline/report.h"
 #include "roofline/util.h"
@@ -41,22 +42,7 @@ std::string source_dir() {
 #endif
 }
 
-// A fresh temporary directory per test, removed at the end.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int n = 0;
-    path = fs::temp_directory_path() /
-           ("rooflm-roofline-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using rooflm::test::TempDir;
 
 std::string slurp(const std::string& p) {
   std::ifstream in(p, std::ios::binary);

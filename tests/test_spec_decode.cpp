@@ -9,6 +9,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <functional>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -18,6 +21,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "io/gguf.h"
 #include "decode/generate.h"
 #include "decode/spec/spec_config.h"
 #include "decode/spec/speculative.h"
@@ -32,6 +36,9 @@ namespace {
 
 std::string tiny_llama_path() { return test::source_dir() + "/tests/fixtures/tiny_llama/tiny_llama.gguf"; }
 std::string tiny_gpt2_path() { return test::source_dir() + "/tests/fixtures/tiny_gpt2/tiny_gpt2.gguf"; }
+// A draft head for tiny_llama (scripts/train_head.py --smoke on tiny_llama's features; see
+// tests/fixtures/README.md): barely trained, so acceptance and rejection both happen.
+std::string tiny_head_path() { return test::source_dir() + "/tests/fixtures/tiny_llama/tiny_llama.head.gguf"; }
 
 const Model& tiny_llama() {
   static std::unique_ptr<Model> m = Model::load(tiny_llama_path());
@@ -67,6 +74,7 @@ SpecRun run_spec(const Model& m, const SpecConfig& cfg, const std::vector<int32_
   SessionOptions so;
   so.n_ctx = n_ctx;
   so.max_logits = setup.max_logits;
+  so.keep_features = setup.target_features;
   Session s(m, so, pool);
   Sampler sampler(sp, m.config().n_vocab);
   SpecRun out;
@@ -87,7 +95,7 @@ SpecConfig config(SpecMode mode, const std::string& draft = "", const std::strin
 
 std::vector<SpecConfig> all_configs() {
   std::vector<SpecConfig> v;
-  for (const std::string& d : {std::string(""), tiny_llama_path(), tiny_gpt2_path()}) {
+  for (const std::string& d : {std::string(""), tiny_llama_path(), tiny_gpt2_path(), tiny_head_path()}) {
     v.push_back(config(SpecMode::Chain, d));
     v.push_back(config(SpecMode::Tree, d));
     v.push_back(config(SpecMode::Tree, d, "sparse"));
@@ -140,7 +148,8 @@ TEST(SpecDecode, TokenBudgetAndContextEndMatchPlainDecoding) {
   const int64_t np = (int64_t)prompt.size();
   for (int64_t n : {0, 1, 2, 3, 7}) {
     const GenerateResult base = run_plain(m, prompt, n, greedy());
-    for (const SpecConfig& c : {config(SpecMode::Staged), config(SpecMode::Chain, tiny_llama_path())}) {
+    for (const SpecConfig& c : {config(SpecMode::Staged), config(SpecMode::Chain, tiny_llama_path()),
+                                config(SpecMode::Chain, tiny_head_path())}) {
       SpecRun s = run_spec(m, c, prompt, n, greedy());
       EXPECT_EQ(s.r.tokens, base.tokens) << "n=" << n << " " << describe(c);
       EXPECT_EQ(s.r.stop_reason, base.stop_reason) << "n=" << n;
@@ -152,7 +161,7 @@ TEST(SpecDecode, TokenBudgetAndContextEndMatchPlainDecoding) {
     const GenerateResult base = run_plain(m, prompt, 50, greedy(), n_ctx);
     EXPECT_EQ(base.stop_reason, "context");
     for (const SpecConfig& c : {config(SpecMode::Staged), config(SpecMode::Tree, tiny_llama_path()),
-                                config(SpecMode::Staged, tiny_llama_path())}) {
+                                config(SpecMode::Staged, tiny_llama_path()), config(SpecMode::Staged, tiny_head_path())}) {
       SpecRun s = run_spec(m, c, prompt, 50, greedy(), n_ctx);
       EXPECT_EQ(s.r.tokens, base.tokens) << "n_ctx=" << n_ctx << " " << describe(c);
       EXPECT_EQ(s.r.stop_reason, "context") << describe(c);
@@ -307,6 +316,8 @@ TEST(SpecDecode, SamplingReproducesTheTargetJointDistribution) {
   add_config(config(SpecMode::Chain, tiny_gpt2_path()), false);   // sampled chain, dense q, disjoint support
   add_config(config(SpecMode::Chain, tiny_llama_path()), true);   // q == p: always accepted
   add_config(config(SpecMode::Staged, tiny_llama_path()), true);  // trunk + alternatives
+  add_config(config(SpecMode::Tree, tiny_head_path()), false);    // draft head: a deterministic tree
+  add_config(config(SpecMode::Staged, tiny_head_path()), false);  // draft head + prompt lookup
   for (int variant = 0; variant < 4; variant++) {
     const bool sampled = variant & 1, budget = variant & 2;
     Case c{std::string(sampled ? "awkward sampled" : "awkward deterministic") + (budget ? " + budget" : ""),
@@ -325,6 +336,7 @@ TEST(SpecDecode, SamplingReproducesTheTargetJointDistribution) {
     SessionOptions so;
     so.n_ctx = 128;
     so.max_logits = c.setup->max_logits;
+    so.keep_features = c.setup->target_features;
     Session s(m, so, pool);
     const float* l = s.prefill(prompt);
     const std::vector<float> first(l, l + m.config().n_vocab);
@@ -395,4 +407,96 @@ TEST(SpecDecode, BadConfigurationsNameTheFlag) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("--spec"), std::string::npos);
   }
+}
+
+namespace {
+std::string expect_error_text(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "no error";
+  return "";
+}
+}  // namespace
+
+// A head is refused by any target but the one it was trained for, with one line naming both.
+TEST(DraftHead, LoadsForItsTargetAndRefusesOthers) {
+  const Model& m = tiny_llama();
+  auto head = Model::load_draft_head(tiny_head_path(), m);
+  EXPECT_TRUE(head->config().draft_head);
+  EXPECT_EQ(head->config().n_embd, m.config().n_embd);
+  EXPECT_EQ((int64_t)head->weights().draft_vocab.size(), head->config().n_logits());
+  EXPECT_TRUE(Model::is_draft_head(tiny_head_path()));
+  EXPECT_FALSE(Model::is_draft_head(tiny_llama_path()));
+
+  auto gpt2 = Model::load(tiny_gpt2_path());
+  std::string e = expect_error_text([&] { Model::load_draft_head(tiny_head_path(), *gpt2); });
+  EXPECT_NE(e.find("tiny_llama.head.gguf"), std::string::npos) << e;
+  EXPECT_NE(e.find("tiny_gpt2.gguf"), std::string::npos) << e;
+  EXPECT_NE(e.find("architecture differs"), std::string::npos) << e;
+
+  // The same model with one weight byte changed: only the weights hash tells them apart.
+  test::TempDir t;
+  const std::string changed = t.path.string() + "/changed.gguf";
+  std::filesystem::copy_file(tiny_llama_path(), changed);
+  {
+    GGUFFile f(changed);
+    const size_t at = f.data_offset() + 100;
+    std::FILE* fp = std::fopen(changed.c_str(), "r+b");
+    ASSERT_TRUE(fp);
+    std::fseek(fp, (long)at, SEEK_SET);
+    const int c = std::fgetc(fp);
+    std::fseek(fp, (long)at, SEEK_SET);
+    std::fputc(c ^ 1, fp);
+    std::fclose(fp);
+  }
+  auto other = Model::load(changed);
+  EXPECT_NE(other->weights_hash(), m.weights_hash());
+  e = expect_error_text([&] { Model::load_draft_head(tiny_head_path(), *other); });
+  EXPECT_NE(e.find("weights hash"), std::string::npos) << e;
+
+  // A head is not a model: `generate -m HEAD` is refused with what to do instead.
+  e = expect_error_text([&] { Model::load(tiny_head_path()); });
+  EXPECT_NE(e.find("draft head"), std::string::npos) << e;
+  // A model is not a head.
+  e = expect_error_text([&] { Model::load_draft_head(tiny_llama_path(), m); });
+  EXPECT_NE(e.find("not a rooflm draft head"), std::string::npos) << e;
+}
+
+// Damaged head files get the loader's checks: every truncation is refused cleanly.
+TEST(DraftHead, TruncatedFilesAreRefused) {
+  const Model& m = tiny_llama();
+  std::ifstream in(tiny_head_path(), std::ios::binary);
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_GT(bytes.size(), 1000u);
+  test::TempDir t;
+  const std::string p = t.path.string() + "/cut.head.gguf";
+  for (size_t cut : {size_t(3), size_t(40), bytes.size() / 3, bytes.size() - 1}) {
+    test::write_bytes(p, std::vector<uint8_t>(bytes.begin(), bytes.begin() + (ptrdiff_t)cut));
+    EXPECT_THROW(Model::load_draft_head(p, m), Error) << "cut at " << cut;
+  }
+}
+
+// The head session's features and the target's committed features line up with positions.
+TEST(DraftHead, TargetSessionKeepsCommittedFeatures) {
+  const Model& m = tiny_llama();
+  ThreadPool pool(1);
+  SessionOptions so;
+  so.n_ctx = 64;
+  so.keep_features = true;
+  Session a(m, so, pool), b(m, so, pool);
+  const auto prompt = m.tokenizer().encode("the cat sat on the mat", true, false);
+  a.prefill(prompt);
+  for (int32_t t : prompt) b.decode(t);  // one token at a time: the same features, bit for bit
+  const int64_t d = m.config().n_embd;
+  for (int64_t pos = 0; pos < (int64_t)prompt.size(); pos++)
+    for (int64_t i = 0; i < d; i++) ASSERT_EQ(a.committed_feature(pos)[i], b.committed_feature(pos)[i]) << pos;
+  EXPECT_THROW(a.committed_feature((int64_t)prompt.size()), Error);
+  SessionOptions plain;
+  plain.n_ctx = 64;
+  Session c(m, plain, pool);
+  c.prefill(prompt);
+  EXPECT_THROW(c.committed_feature(0), Error);
 }

@@ -17,6 +17,23 @@
 
 namespace rooflm::test {
 
+// A fresh temporary directory per test, removed at the end.
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    static int n = 0;
+    path = std::filesystem::temp_directory_path() /
+           ("rooflm-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
+    std::filesystem::remove_all(path);
+    std::filesystem::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  std::string file(const std::string& name) const { return (path / name).string(); }
+};
+
 inline std::string source_dir() {
   if (const char* e = std::getenv("ROOFLM_SOURCE_DIR")) return e;
 #ifdef ROOFLM_SOURCE_DIR

@@ -14,6 +14,7 @@ struct RunRecord {
   size_t prompt_index = 0;       // position in the prompt list (pairs runs across modes)
   std::string prompt_id;
   std::string mode;              // "baseline", "chain", "tree", "staged"
+  std::string drafter;           // the drafter's name ("" for plain decoding), e.g. "head:NAME/dynamic+lookup"
   int64_t n_prompt = 0;          // prompt tokens (after the chat template)
   std::vector<int32_t> tokens;   // generated ids
   std::string stop_reason;

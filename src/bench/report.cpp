@@ -108,6 +108,8 @@ std::string format_table(const BenchInfo& info, const std::vector<ModeSummary>& 
   o << "\n(tok/s: decode, per prompt; speedup: median of per-prompt tok/s ratios to baseline; tok/step: tokens per "
        "target forward; nodes: tree nodes per forward; FLOP/B and GFLOP/s: every kernel call of the decode incl. "
        "rejected candidates, over wall-clock decode time)\n";
+  for (const auto& s : modes)
+    if (!s.drafter.empty()) o << "drafter of " << s.mode << ": " << s.drafter << "\n";
   for (const auto& f : greedy_failures(modes)) o << "FAILURE: greedy output differs: " << f << "\n";
   return o.str();
 }
@@ -126,6 +128,7 @@ ordered_json bench_json(const BenchInfo& info, const std::vector<ModeSummary>& m
   for (const auto& s : modes) {
     ordered_json m;
     m["mode"] = s.mode;
+    m["drafter"] = s.drafter;
     m["runs"] = s.runs;
     m["decode_tok_s"] = spread_json(s.tok_s);
     m["speedup"] = spread_json(s.speedup);

@@ -73,6 +73,7 @@ RunRecord run_one(const Model& model, ThreadPool& pool, const PreparedPrompt& p,
   r.prompt_index = index;
   r.prompt_id = p.prompt.id;
   r.mode = mode.name;
+  r.drafter = g.drafter;
   r.n_prompt = g.result.n_prompt;
   r.tokens = std::move(g.result.tokens);
   r.stop_reason = g.result.stop_reason;

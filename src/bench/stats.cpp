@@ -63,6 +63,7 @@ std::vector<ModeSummary> summarize(const std::vector<RunRecord>& runs, const std
     else s.greedy.checked = true;
     for (const auto& r : runs) {
       if (r.mode != mode) continue;
+      if (s.runs == 0) s.drafter = r.drafter;
       s.runs++;
       const double ts = r.decode_tok_s();
       if (ts > 0) tok_s.push_back(ts);

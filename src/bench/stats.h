@@ -34,6 +34,7 @@ struct GreedyCheck {
 
 struct ModeSummary {
   std::string mode;
+  std::string drafter;             // the first run's drafter ("" for plain decoding)
   size_t runs = 0;
   Spread tok_s;                    // per-prompt decode tok/s (runs that generated tokens)
   Spread speedup;                  // per-prompt tok/s ratio to the baseline; n == 0 without one

@@ -9,5 +9,6 @@ void register_generate(CLI::App& app);
 void register_bench(CLI::App& app);
 void register_roofline(CLI::App& app);
 void register_probe(CLI::App& app);
+void register_features(CLI::App& app);
 
 }  // namespace rooflm::cli

@@ -1,4 +1,4 @@
-// rooflm: generate | bench | roofline | probe. Errors from any subcommand are printed as
+// rooflm: generate | bench | roofline | probe | features. Errors from any subcommand are printed as
 // one line naming what was wrong, with exit status 1.
 #include <cstdio>
 #include <exception>
@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   rooflm::cli::register_bench(app);
   rooflm::cli::register_roofline(app);
   rooflm::cli::register_probe(app);
+  rooflm::cli::register_features(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -25,6 +25,7 @@ constexpr DTypeInfo kTypes[] = {
     {DType::Q5_K, "q5_k", 256, 2 + 2 + 12 + 32 + 128, true},
     {DType::Q6_K, "q6_k", 256, 128 + 64 + 16 + 2, true},
     {DType::Q8_K, "q8_k", 256, 4 + 256 + 32, false},
+    {DType::I32, "i32", 1, 4, false},  // integer tables (a draft head's vocabulary map)
     {DType::BF16, "bf16", 1, 2, true},
 };
 }  // namespace

@@ -48,6 +48,7 @@ GenerationRun run_generation(const Model& model, ThreadPool& pool, const std::ve
   so.n_ctx = n_ctx;
   so.max_logits = setup.max_logits;
   so.kv_type = kv_type;
+  so.keep_features = setup.target_features;
   Session session(model, so, pool);
   Sampler sampler(sampling, model.config().n_vocab);
 

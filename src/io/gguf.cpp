@@ -1,5 +1,7 @@
 #include "io/gguf.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 
@@ -193,6 +195,7 @@ GGUFFile::GGUFFile(const std::string& path) : file_(std::make_unique<MappedFile>
   }
 
   const size_t data_start = (r.pos() + alignment_ - 1) / alignment_ * alignment_;
+  data_offset_ = std::min(data_start, file_->size());
   if (data_start > file_->size() && !tensors_.empty())
     fail(p, ": truncated file: tensor data section would start at ", data_start, " past end of file (", file_->size(), " bytes)");
   for (auto& t : tensors_) {
@@ -290,6 +293,28 @@ std::vector<int64_t> GGUFFile::get_int_array(const std::string& key) const {
   std::vector<int64_t> out;
   for (const auto& e : as_array(*v, path(), key)) out.push_back(as_int(e, path(), key));
   return out;
+}
+
+std::string weights_hash(const GGUFFile& f) {
+  const uint8_t* base = f.mapped().data() + f.data_offset();
+  const size_t n = f.file_size() - f.data_offset();
+  constexpr uint64_t kIndexMul = 0x9E3779B97F4A7C15ull, kWordMul = 0xBF58476D1CE4E5B9ull;
+  constexpr size_t kChunk = (size_t)16 << 20;
+  uint64_t h = 0;
+  for (size_t at = 0; at < n; at += kChunk) {
+    const size_t len = std::min(kChunk, n - at);
+    for (size_t o = 0; o < len; o += 8) {
+      uint64_t w = 0;  // the last word is zero-padded
+      std::memcpy(&w, base + at + o, std::min<size_t>(8, len - o));
+      const uint64_t i = (uint64_t)((at + o) / 8);
+      h += (w ^ (i * kIndexMul)) * kWordMul;
+    }
+    f.mapped().release(base + at, len);
+  }
+  h ^= h >> 31;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", (unsigned long long)h);
+  return hex;
 }
 
 }  // namespace rooflm

@@ -53,6 +53,7 @@ class GGUFFile {
   uint32_t version() const { return version_; }
   size_t alignment() const { return alignment_; }
   size_t file_size() const { return file_->size(); }
+  size_t data_offset() const { return data_offset_; }  // start of the tensor data section
 
   const std::map<std::string, GGUFValue>& metadata() const { return kv_; }
   const std::vector<GGUFTensor>& tensors() const { return tensors_; }
@@ -78,11 +79,17 @@ class GGUFFile {
   std::unique_ptr<MappedFile> file_;
   uint32_t version_ = 0;
   size_t alignment_ = 32;
+  size_t data_offset_ = 0;
   std::map<std::string, GGUFValue> kv_;
   std::vector<GGUFTensor> tensors_;
   std::map<std::string, size_t> tensor_index_;
 };
 
 const char* gguf_type_name(GGUFType t);
+
+// A 64-bit fingerprint of the tensor data section (docs/DRAFT_HEADS.md defines it; the
+// training script computes the same), as 16 hex digits: what a draft head was trained on.
+// Reads the section once and drops its pages again, so a loaded model's RSS is unchanged.
+std::string weights_hash(const GGUFFile& f);
 
 }  // namespace rooflm

@@ -44,7 +44,7 @@ ModelConfig config_from_gguf(const GGUFFile& f) {
     if (!(std::fabs(d) <= FLT_MAX)) fail(f.path(), ": metadata '", key, "' = ", d, " is out of range");
     return (float)d;
   };
-  if (c.arch != "llama" && c.arch != "qwen2" && c.arch != "gpt2" && c.arch != "gemma3")
+  if (c.arch != "llama" && c.arch != "qwen2" && c.arch != "gpt2" && c.arch != "gemma3" && c.arch != "rooflm-head")
     fail(f.path(), ": general.architecture '", c.arch, "' is not supported (expected llama, qwen2, gpt2 or gemma3)");
 
   c.n_layer = f.get_int(a + "block_count");
@@ -71,7 +71,14 @@ ModelConfig config_from_gguf(const GGUFFile& f) {
     c.qkv_bias = c.out_bias = true;
   } else {
     c.norm_eps = get_float(a + "attention.layer_norm_rms_epsilon", 1e-5);
-    if (c.arch == "llama") {
+    if (c.arch == "rooflm-head") {
+      c.rope = RopeKind::NeoX;  // written by scripts/train_head.py from PyTorch's rotate_half layout
+      c.draft_head = true;
+      c.n_ctx_train = 1 << 24;  // RoPE has no table to outgrow: the head follows any target context
+      c.n_out = f.get_int(a + "draft_vocab_size");
+      if (c.n_out < 1 || c.n_out > c.n_vocab)
+        fail(f.path(), ": metadata '", a, "draft_vocab_size' = ", c.n_out, " must be 1..vocab_size (", c.n_vocab, ")");
+    } else if (c.arch == "llama") {
       c.rope = RopeKind::Adjacent;  // llama.cpp's converter permutes Q/K for adjacent pairs
     } else if (c.arch == "qwen2") {
       c.rope = RopeKind::NeoX;

@@ -35,9 +35,14 @@ struct ModelConfig {
   float attn_scale = 0.0f;      // 0 = 1/sqrt(head_dim)
   int64_t sliding_window = 0;   // 0 = none
   int sliding_period = 0;       // gemma3: layers with (il + 1) % period != 0 use the window
+  // Draft heads (docs/DRAFT_HEADS.md): the input row is fc(concat(embedding, target feature))
+  // and the logits cover only the draft vocabulary (n_out rows of the output matrix).
+  bool draft_head = false;
+  int64_t n_out = 0;            // logits per row; 0 = n_vocab
 
   int64_t q_dim() const { return n_head * head_dim; }
   int64_t kv_dim() const { return n_head_kv * head_dim; }
+  int64_t n_logits() const { return n_out > 0 ? n_out : n_vocab; }
   bool layer_is_sliding(int64_t il) const {
     return sliding_window > 0 && sliding_period > 0 && (il + 1) % sliding_period != 0;
   }

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <cstring>
 #include <algorithm>
 #include <filesystem>
 #include <map>
@@ -34,9 +35,40 @@ std::unique_ptr<Model> Model::load(const std::string& path) {
   return m;
 }
 
+std::unique_ptr<Model> Model::load_draft_head(const std::string& path, const Model& target) {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::unique_ptr<Model> m(new Model());
+  m->path_ = path;
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) fail(path, ": no such file (expected a draft head .gguf file)");
+  m->load_gguf(path, &target);
+  m->load_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  return m;
+}
+
+bool Model::is_draft_head(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return false;
+  try {
+    GGUFFile f(path);
+    return f.get_string("general.architecture", "") == "rooflm-head";
+  } catch (const Error&) {
+    return false;  // not a GGUF file: the model loader reports what is wrong with it
+  }
+}
+
+const std::string& Model::weights_hash() const {
+  if (weights_hash_.empty()) {
+    if (!gguf_) fail(path_, ": weights_hash is defined for GGUF files only");
+    weights_hash_ = rooflm::weights_hash(*gguf_);
+  }
+  return weights_hash_;
+}
+
 size_t Model::weight_bytes() const {
   size_t n = weights_.tok_embd.nbytes() + weights_.pos_embd.nbytes();
   if (!config_.tied_embeddings) n += weights_.output.nbytes();
+  if (config_.draft_head) n += weights_.fc.nbytes() - weights_.tok_embd.nbytes();  // the target's table
   for (const auto& l : weights_.layers)
     n += l.wqkv.nbytes() + l.wq.nbytes() + l.wk.nbytes() + l.wv.nbytes() + l.wo.nbytes() + l.w_gate.nbytes() +
          l.w_up.nbytes() + l.w_down.nbytes();
@@ -64,7 +96,7 @@ void Model::prepare_for_kernels(const MappedFile* const* files, size_t n_files) 
       for (size_t i = 0; i < n_files; i++) files[i]->release(w->data, w->nbytes());
     }
   };
-  pack({&weights_.tok_embd, &weights_.output});
+  pack({&weights_.tok_embd, &weights_.output, &weights_.fc});
   std::vector<WeightMatrix*> chunk;
   size_t chunk_bytes = 0;
   for (auto& L : weights_.layers) {
@@ -100,14 +132,39 @@ std::unique_ptr<Tokenizer> make_tokenizer(TokenizerSpec spec, const std::string&
   }
 }
 
+// A head must match its target: architecture, sizes, and the exact weights it was trained on.
+void check_head_target(const GGUFFile& f, const ModelConfig& head, const Model& target) {
+  const ModelConfig& t = target.config();
+  const std::string k = "rooflm-head.target.";
+  const std::string want = f.get_string(k + "name", "?") + " (" + f.get_string(k + "architecture", "?") + ", " +
+                           std::to_string(f.get_int(k + "embedding_length", 0)) + " wide, " +
+                           std::to_string(f.get_int(k + "block_count", 0)) + " layers, vocabulary " +
+                           std::to_string(f.get_int(k + "vocab_size", 0)) + ", weights " +
+                           f.get_string(k + "weights_hash", "?") + ")";
+  auto mismatch = [&](const std::string& what) {
+    fail(f.path(), ": draft head made for ", want, " does not fit the target ", target.path(), " (", t.name, ", ", t.arch,
+         ", ", t.n_embd, " wide, ", t.n_layer, " layers, vocabulary ", t.n_vocab, "): ", what, " differs");
+  };
+  if (f.get_string(k + "architecture", "") != t.arch) mismatch("architecture");
+  if (f.get_int(k + "embedding_length", -1) != t.n_embd || head.n_embd != t.n_embd) mismatch("width");
+  if (f.get_int(k + "block_count", -1) != t.n_layer) mismatch("layer count");
+  if (f.get_int(k + "vocab_size", -1) != t.n_vocab || head.n_vocab != t.n_vocab) mismatch("vocabulary");
+  if (f.get_string(k + "weights_hash", "") != target.weights_hash()) mismatch("weights hash (" + target.weights_hash() + ")");
+}
+
 }  // namespace
 
-void Model::load_gguf(const std::string& path) {
+void Model::load_gguf(const std::string& path, const Model* head_target) {
   gguf_ = std::make_unique<GGUFFile>(path);
   const GGUFFile& f = *gguf_;
   file_bytes_ = f.file_size();
   config_ = config_from_gguf(f);
   const ModelConfig& c = config_;
+  if (c.draft_head && !head_target)
+    fail(path, ": this is a rooflm draft head for ", f.get_string("rooflm-head.target.name", "another model"),
+         ", not a model; give it to -d/--draft with its target model");
+  if (!c.draft_head && head_target) fail(path, ": not a rooflm draft head (general.architecture is '", c.arch, "')");
+  if (head_target) check_head_target(f, c, *head_target);
 
   auto matrix = [&](const std::string& name, int64_t rows, int64_t cols) {
     const GGUFTensor& t = f.tensor(name);
@@ -130,7 +187,19 @@ void Model::load_gguf(const std::string& path) {
   };
 
   Weights& w = weights_;
-  w.tok_embd = matrix("token_embd.weight", c.n_vocab, c.n_embd);
+  if (c.draft_head) {
+    w.fc = matrix("fc.weight", c.n_embd, 2 * c.n_embd);
+    const GGUFTensor& dv = f.tensor("draft_vocab");
+    if (dv.type != DType::I32 || dv.n_elements() != c.n_out)
+      fail(path, ": tensor 'draft_vocab' must hold ", c.n_out, " int32 token ids (has ", dv.n_elements(), " ",
+           dtype_name(dv.type), ")");
+    w.draft_vocab.resize((size_t)c.n_out);
+    std::memcpy(w.draft_vocab.data(), dv.data, (size_t)c.n_out * 4);
+    for (int32_t id : w.draft_vocab)
+      if (id < 0 || id >= c.n_vocab) fail(path, ": tensor 'draft_vocab' holds token id ", id, ", outside 0..", c.n_vocab - 1);
+  } else {
+    w.tok_embd = matrix("token_embd.weight", c.n_vocab, c.n_embd);
+  }
   if (c.learned_pos) {
     const GGUFTensor& pt = f.tensor("position_embd.weight");
     w.pos_embd = matrix("position_embd.weight", pt.rows(), c.n_embd);
@@ -138,7 +207,7 @@ void Model::load_gguf(const std::string& path) {
   }
   w.out_norm = vec("output_norm.weight", c.n_embd, true);
   w.out_norm_b = vec("output_norm.bias", c.n_embd, c.norm == NormKind::Layer);
-  w.output = c.tied_embeddings ? w.tok_embd : matrix("output.weight", c.n_vocab, c.n_embd);
+  w.output = c.tied_embeddings ? w.tok_embd : matrix("output.weight", c.n_logits(), c.n_embd);
 
   w.layers.resize((size_t)c.n_layer);
   for (int64_t il = 0; il < c.n_layer; il++) {
@@ -176,11 +245,16 @@ void Model::load_gguf(const std::string& path) {
     L.b_up = vec(p + "ffn_up.bias", c.n_ff, c.out_bias);
     L.b_down = vec(p + "ffn_down.bias", c.n_embd, c.out_bias);
   }
+  const MappedFile* mf = &f.mapped();
+  if (head_target) {  // the embedding is the target's (already prepared)
+    prepare_for_kernels(&mf, 1);
+    weights_.tok_embd = head_target->weights().tok_embd;
+    return;
+  }
   tokenizer_ = make_tokenizer(tokenizer_spec_from_gguf(f), path);
   // Checked before repacking, the only costly step of a load.
   if (tokenizer_->n_vocab() > c.n_vocab)
     fail(path, ": tokenizer has ", tokenizer_->n_vocab(), " tokens but the embedding only ", c.n_vocab, " rows");
-  const MappedFile* mf = &f.mapped();
   prepare_for_kernels(&mf, 1);
 }
 

@@ -45,17 +45,28 @@ struct Weights {
   const float* out_norm_b = nullptr;
   WeightMatrix output;     // lm_head [n_vocab][n_embd] (== tok_embd when tied)
   std::vector<LayerWeights> layers;
+  // Draft heads only: the input projection [n_embd][2 n_embd] over concat(embedding,
+  // feature), and the target token of each output row (tok_embd is the target's).
+  WeightMatrix fc;
+  std::vector<int32_t> draft_vocab;
 };
 
 class Model {
  public:
   // `path` is a .gguf file or a Hugging Face model directory.
   static std::unique_ptr<Model> load(const std::string& path);
+  // A draft head (docs/DRAFT_HEADS.md) for `target`, which must outlive it. Refuses a head
+  // made for another model with one line naming both.
+  static std::unique_ptr<Model> load_draft_head(const std::string& path, const Model& target);
+  // Whether `path` is a GGUF file holding a draft head (reads only its header).
+  static bool is_draft_head(const std::string& path);
   ~Model();
 
   const ModelConfig& config() const { return config_; }
   const Weights& weights() const { return weights_; }
-  const Tokenizer& tokenizer() const { return *tokenizer_; }
+  const Tokenizer& tokenizer() const { return *tokenizer_; }  // a draft head has none
+  // weights_hash (io/gguf.h) of a GGUF model's file; computed on first use.
+  const std::string& weights_hash() const;
   const std::string& path() const { return path_; }
   size_t file_bytes() const { return file_bytes_; }     // bytes of the mapped weight files
   size_t weight_bytes() const;                          // bytes of all matrices as stored
@@ -64,7 +75,7 @@ class Model {
 
  private:
   Model() = default;
-  void load_gguf(const std::string& path);
+  void load_gguf(const std::string& path, const Model* head_target = nullptr);
   void load_hf_dir(const std::string& dir);
   const float* owned_f32(std::vector<float> v);
   // Repacks every quantized matrix once into the kernels' tile layout (a copy, counted in
@@ -78,6 +89,7 @@ class Model {
   size_t file_bytes_ = 0;
   size_t owned_bytes_ = 0;
   double load_ms_ = 0;
+  mutable std::string weights_hash_;
   std::unique_ptr<GGUFFile> gguf_;
   std::vector<std::unique_ptr<SafetensorsFile>> safetensors_;
   std::vector<std::vector<float>> owned_vectors_;

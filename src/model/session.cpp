@@ -117,7 +117,7 @@ Session::Session(const Model& model, const SessionOptions& opts, ThreadPool& poo
     qkv_.resize((size_t)(B * (c.q_dim() + 2 * kv_dim_)));
   ff_a_.resize((size_t)(B * c.n_ff));
   ff_b_.resize((size_t)(B * c.n_ff));
-  logits_.resize((size_t)(max_logits_ * c.n_vocab));
+  logits_.resize((size_t)(max_logits_ * c.n_logits()));
   const int64_t half = std::max<int64_t>(1, c.rope_dim / 2);
   rope_cos_.resize((size_t)(B * half));
   rope_sin_.resize((size_t)(B * half));
@@ -133,20 +133,33 @@ Session::Session(const Model& model, const SessionOptions& opts, ThreadPool& poo
   last_tokens_.resize((size_t)B);
   tokens_.reserve((size_t)n_ctx_);
   row_tmp_.resize((size_t)(B * d));
+  keep_features_ = opts.keep_features;
+  if (keep_features_) committed_features_.resize((size_t)(n_ctx_ * d));
+  if (c.draft_head) head_in_.resize((size_t)(B * 2 * d));
+}
+
+const float* Session::committed_feature(int64_t pos) const {
+  if (!keep_features_) fail("committed_feature: the session was created without keep_features");
+  if (pos < 0 || pos >= n_past_) fail("committed_feature: position ", pos, " is outside 0..", n_past_ - 1);
+  return committed_features_.data() + pos * model_.config().n_embd;
 }
 
 size_t Session::buffer_bytes() const {
   size_t f = x_.size() + xn_.size() + q_.size() + k_.size() + v_.size() + qkv_.size() + att_.size() +
              proj_.size() + ff_a_.size() + ff_b_.size() + logits_.size() + rope_cos_.size() + rope_sin_.size() +
-             rope_cos_local_.size() + rope_sin_local_.size() + att_scratch_.size() + row_tmp_.size();
+             rope_cos_local_.size() + rope_sin_local_.size() + att_scratch_.size() + row_tmp_.size() +
+             committed_features_.size() + head_in_.size();
   size_t i = positions_.size() + visible_.size() + visible_begin_.size() + depth_.size() + last_tokens_.size();
   return kv_.size() + f * sizeof(float) + i * sizeof(int32_t);
 }
 
-const float* Session::forward(const int32_t* tokens, const int32_t* parents, int n, bool all_logits) {
+const float* Session::forward(const int32_t* tokens, const int32_t* parents, int n, bool all_logits,
+                             const float* features_in) {
   const ModelConfig& c = model_.config();
   const Weights& w = model_.weights();
   if (n < 1 || n > max_batch_) fail("batch of ", n, " nodes: expected 1..", max_batch_);
+  if (c.draft_head != (features_in != nullptr))
+    fail(c.draft_head ? "a draft head's forward needs the target's features" : "only a draft head reads target features");
   if (all_logits && n > max_logits_) fail("batch of ", n, " nodes wants all logits, but at most ", max_logits_, " rows are available");
   if (n_past_ + n > n_ctx_)
     fail("context full: ", n_past_, " committed tokens + ", n, " new exceed the context of ", n_ctx_, " tokens");
@@ -182,6 +195,11 @@ const float* Session::forward(const int32_t* tokens, const int32_t* parents, int
         dequantize_row(w.pos_embd.type, w.pos_embd.data + (size_t)positions_[i] * w.pos_embd.row_stride, tmp, d);
         add(xi, tmp, d);
       }
+      if (c.draft_head) {  // [embedding, target feature]; fc projects the pair below
+        float* in = head_in_.data() + (int64_t)i * 2 * d;
+        std::memcpy(in, xi, sizeof(float) * d);
+        std::memcpy(in + d, features_in + (int64_t)i * d, sizeof(float) * d);
+      }
       if (c.rope != RopeKind::None) {
         const int64_t half = c.rope_dim / 2;
         rope_table(&rope_cos_[i * half], &rope_sin_[i * half], c.rope_dim, positions_[i], c.rope_theta);
@@ -191,17 +209,21 @@ const float* Session::forward(const int32_t* tokens, const int32_t* parents, int
     });
   });
 
+  if (c.draft_head) linear(OpClass::other, w.fc, head_in_.data(), n, x_.data(), pool_);
+
   for (int64_t il = 0; il < c.n_layer; il++) layer(il, n);
 
+  // Rows from `first` get logits; with keep_features every row is normalized (row i at i).
   const int first = all_logits ? 0 : n - 1;
   const int rows = n - first;
-  each_row(pool_, rows, [&](int i) {
+  const int norm_first = keep_features_ ? 0 : first;
+  each_row(pool_, n - norm_first, [&](int i) {
     float* y = xn_.data() + (int64_t)i * d;
-    const float* x = x_.data() + (int64_t)(first + i) * d;
+    const float* x = x_.data() + (int64_t)(norm_first + i) * d;
     if (c.norm == NormKind::RMS) rmsnorm(y, x, w.out_norm, d, c.norm_eps);
     else layernorm(y, x, w.out_norm, w.out_norm_b, d, c.norm_eps);
   });
-  linear(OpClass::lm_head, w.output, xn_.data(), rows, logits_.data(), pool_);
+  linear(OpClass::lm_head, w.output, xn_.data() + (int64_t)(first - norm_first) * d, rows, logits_.data(), pool_);
   last_n_ = n;
   return logits_.data();
 }
@@ -439,6 +461,10 @@ void Session::commit(const std::vector<int32_t>& path) {
     const int64_t src = n_past_ + node, dst = n_past_ + (int64_t)k;
     if (src != dst)
       for (int64_t il = 0; il < L; il++) copy_kv_row(il, dst, src);
+    if (keep_features_) {
+      const int64_t d = model_.config().n_embd;
+      std::memcpy(committed_features_.data() + dst * d, xn_.data() + (int64_t)node * d, sizeof(float) * d);
+    }
     tokens_.push_back(last_tokens_[node]);
   }
   n_past_ += (int64_t)path.size();

@@ -25,6 +25,9 @@ struct SessionOptions {
   // KV cache number format: F16 (default, as llama.cpp: half the memory and half the
   // attention traffic at long contexts) or F32.
   DType kv_type = DType::F16;
+  // Keep every row's final feature (the normalized hidden state the output matrix reads),
+  // for the last forward and for every committed position: what a draft head drafts from.
+  bool keep_features = false;
 };
 
 class Session {
@@ -37,14 +40,22 @@ class Session {
   int max_batch() const { return max_batch_; }
   int max_logits() const { return max_logits_; }
   int64_t n_vocab() const { return model_.config().n_vocab; }
+  int64_t n_logits() const { return model_.config().n_logits(); }  // logits per row
   const std::vector<int32_t>& tokens() const { return tokens_; }  // committed tokens
   size_t kv_bytes() const { return kv_.size(); }
   DType kv_type() const { return kv_type_; }
   size_t buffer_bytes() const;  // everything this session allocated
 
-  // Runs the batch. With all_logits, returns n x n_vocab logits (row i = node i); otherwise
-  // n_vocab logits of the last node. The pointer is valid until the next forward().
-  const float* forward(const int32_t* tokens, const int32_t* parents, int n, bool all_logits);
+  // Runs the batch. With all_logits, returns n x n_logits() logits (row i = node i); otherwise
+  // the last node's. The pointer is valid until the next forward(). A draft head's model also
+  // reads one target feature per node (n x n_embd, `features_in`).
+  const float* forward(const int32_t* tokens, const int32_t* parents, int n, bool all_logits,
+                       const float* features_in = nullptr);
+  // keep_features: the last forward's features (row i = node i, n_embd each; valid until the
+  // next forward) and those of committed position `pos`.
+  const float* features() const { return xn_.data(); }
+  const float* committed_feature(int64_t pos) const;
+  bool keeps_features() const { return keep_features_; }
 
   // Keeps the K/V of the given batch nodes of the last forward (a root-to-leaf path, in
   // order) as the next committed tokens.
@@ -87,6 +98,9 @@ class Session {
   std::vector<float> rope_cos_, rope_sin_, rope_cos_local_, rope_sin_local_;
   std::vector<int32_t> positions_, visible_, visible_begin_, depth_;
   std::vector<float> att_scratch_;
+  bool keep_features_ = false;
+  std::vector<float> committed_features_;  // keep_features: [n_ctx][n_embd]
+  std::vector<float> head_in_;             // draft heads: [max_batch][2 n_embd] fc input
   std::vector<float> row_tmp_;
 };
 

@@ -54,6 +54,23 @@ const float* DraftSession::forward(const int32_t* tokens, const int32_t* parents
   return session_->forward(tokens, parents, n, all_logits);
 }
 
+void partial_tree_batch(const DraftTree& tree, const std::vector<int32_t>& nodes, std::vector<int32_t>& tokens,
+                        std::vector<int32_t>& parents, std::vector<int32_t>& row_of) {
+  std::vector<char> need((size_t)tree.size(), 0);
+  for (int32_t u : nodes)
+    for (int j = u; j > 0 && !need[(size_t)j]; j = tree.parent(j)) need[(size_t)j] = 1;
+  tokens.clear();
+  parents.clear();
+  row_of.assign((size_t)tree.size(), -1);
+  for (int i = 1; i < tree.size(); i++) {
+    if (!need[(size_t)i]) continue;
+    const int p = tree.parent(i);
+    row_of[(size_t)i] = (int32_t)tokens.size();
+    tokens.push_back(tree.token(i));
+    parents.push_back(p == 0 ? -1 : row_of[(size_t)p]);
+  }
+}
+
 void top_softmax(const float* logits, int64_t n_vocab, int k, std::vector<Candidate>& out) {
   out.clear();
   if (k <= 0) return;

@@ -41,6 +41,13 @@ class DraftSession {
   int64_t forwards_ = 0;
 };
 
+// The batch of a draft forward over part of a tree: the non-root nodes on the paths to `nodes`
+// (the nodes and their ancestors, which the rows attend to), in tree order. tokens/parents are
+// what Session::forward takes (-1: the root's place, the committed context); row_of[i] is tree
+// node i's row, or -1.
+void partial_tree_batch(const DraftTree& tree, const std::vector<int32_t>& nodes, std::vector<int32_t>& tokens,
+                        std::vector<int32_t>& parents, std::vector<int32_t>& row_of);
+
 // Top-`k` tokens of softmax(logits) (temperature 1), most likely first.
 void top_softmax(const float* logits, int64_t n_vocab, int k, std::vector<Candidate>& out);
 // softmax(logits)[token].

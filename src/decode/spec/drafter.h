@@ -4,12 +4,17 @@
 //   ngram_drafter.h  Katz back-off trigram and/or prompt lookup (no model)
 //   model_drafter.h  a draft model with its own Session, kept in sync with the target
 //   staged_drafter.h a draft model whose own decoding is sped up by an n-gram drafter
+//   head_drafter.h   a draft head over the target's own features (+ prompt lookup)
 #pragma once
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "decode/spec/tree.h"
+
+namespace rooflm {
+class Session;
+}
 
 namespace rooflm::spec {
 
@@ -28,6 +33,10 @@ class Drafter {
  public:
   virtual ~Drafter() = default;
   virtual std::string name() const = 0;
+  // Drafters that read the target's features (draft heads) need a target Session made with
+  // SessionOptions::keep_features; decode_speculative binds it before the first proposal.
+  virtual bool needs_target_features() const { return false; }
+  virtual void bind_target(const Session& target) {}
   // context: every token so far, ending with the root (the pending token the target has
   // sampled but not yet run). `tree` holds only that root; the drafter adds candidates,
   // most likely child first, within `lim`.

@@ -85,20 +85,7 @@ void ModelDrafter::expand(const DraftTree& tree, const std::vector<int32_t>& nod
                           std::vector<std::vector<Candidate>>& out) {
   const int64_t V = ds_.model().config().n_vocab;
   out.resize(nodes.size());
-  // Rows needed: the requested non-root nodes and their ancestors, in tree order.
-  std::vector<char> need((size_t)tree.size(), 0);
-  for (int32_t u : nodes)
-    for (int j = u; j > 0 && !need[(size_t)j]; j = tree.parent(j)) need[(size_t)j] = 1;
-  bt_.clear();
-  bp_.clear();
-  batch_of_.assign((size_t)tree.size(), -1);
-  for (int i = 1; i < tree.size(); i++) {
-    if (!need[(size_t)i]) continue;
-    batch_of_[(size_t)i] = (int32_t)bt_.size();
-    bt_.push_back(tree.token(i));
-    const int p = tree.parent(i);
-    bp_.push_back(p == 0 ? -1 : batch_of_[(size_t)p]);
-  }
+  partial_tree_batch(tree, nodes, bt_, bp_, batch_of_);
   const float* logits = bt_.empty() ? nullptr : ds_.forward(bt_.data(), bp_.data(), (int)bt_.size(), true);
   for (size_t k = 0; k < nodes.size(); k++) {
     const int u = nodes[k];

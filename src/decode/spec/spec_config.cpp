@@ -1,9 +1,16 @@
 #include "decode/spec/spec_config.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+
+#include "io/gguf.h"
 
 #include "core/error.h"
 #include "decode/spec/draft_session.h"
+#include "decode/spec/head_drafter.h"
 #include "decode/spec/model_drafter.h"
 #include "decode/spec/ngram_drafter.h"
 #include "decode/spec/staged_drafter.h"
@@ -58,6 +65,45 @@ SpecLimits SpecConfig::limits() const {
   return l;
 }
 
+std::string find_shipped_head(const Model& target) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> dirs;
+  if (const char* env = std::getenv("ROOFLM_HEADS")) {
+    std::string list = env;
+    for (size_t a = 0; a <= list.size();) {
+      size_t b = list.find(':', a);
+      if (b == std::string::npos) b = list.size();
+      if (b > a) dirs.emplace_back(list.substr(a, b - a));
+      a = b + 1;
+    }
+  }
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) dirs.push_back(exe.parent_path().parent_path() / "heads");
+  dirs.emplace_back("heads");
+  const ModelConfig& c = target.config();
+  for (const auto& dir : dirs) {
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(dir, ec))
+      if (e.path().extension() == ".gguf") files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    for (const auto& p : files) {
+      try {
+        GGUFFile f(p.string());
+        const std::string k = "rooflm-head.target.";
+        if (f.get_string("general.architecture", "") != "rooflm-head" || f.get_string(k + "architecture", "") != c.arch ||
+            f.get_int(k + "embedding_length", -1) != c.n_embd || f.get_int(k + "vocab_size", -1) != c.n_vocab ||
+            f.get_int(k + "block_count", -1) != c.n_layer)
+          continue;
+        if (f.get_string(k + "weights_hash", "") == target.weights_hash()) return p.string();
+      } catch (const Error&) {
+        continue;  // a damaged file in a heads folder is not this model's head
+      }
+    }
+  }
+  return "";
+}
+
 SpecSetup make_spec(const SpecConfig& cfg, const Model& target, const SamplerParams& sampling, int64_t n_ctx,
                     ThreadPool& pool) {
   cfg.validate();
@@ -78,6 +124,18 @@ SpecSetup make_spec(const SpecConfig& cfg, const Model& target, const SamplerPar
   std::vector<std::vector<int32_t>> corpus;
   if (!cfg.ngram_corpus.empty()) corpus = load_corpus(cfg.ngram_corpus, target.tokenizer(), "--ngram-corpus");
 
+  std::string head = !cfg.draft_path.empty() && Model::is_draft_head(cfg.draft_path) ? cfg.draft_path : "";
+  if (cfg.draft_path.empty() && cfg.mode == SpecMode::Staged && cfg.shipped_head) head = find_shipped_head(target);
+  if (!head.empty()) {
+    s.draft_model = Model::load_draft_head(head, target);
+    HeadDrafterOptions o;
+    o.tree = {shape, cfg.draft_len, cfg.mode == SpecMode::Chain ? 1 : cfg.tree_width, s.limits.size, 1};
+    o.lookup = cfg.mode == SpecMode::Staged;
+    s.drafter = std::make_unique<HeadDrafter>(*s.draft_model, o, std::move(corpus), n_ctx, pool);
+    s.target_features = true;
+    s.head_path = head;
+    return s;
+  }
   if (!cfg.draft_path.empty()) {
     s.draft_model = Model::load(cfg.draft_path);
     check_same_vocab(target, *s.draft_model, "-d/--draft");

@@ -7,6 +7,10 @@
 //   tree     draft-model tree (dynamic or sparse)   Katz trigram tree (dynamic or sparse)
 //   staged   draft model sped up by n-grams: its    prompt lookup + Katz trigram tree
 //            greedy chain + alternatives as a tree  (the n-gram stage alone)
+// -d may also name a draft head (docs/DRAFT_HEADS.md), which drafts from the target's own
+// features: a chain (chain), a dynamic tree (tree), or a dynamic tree with prompt-lookup
+// branches (staged). --spec staged without -d uses the model's shipped head when one matches
+// it (heads/, or the folders in ROOFLM_HEADS), unless --no-head.
 // K = --draft-len (depth), N = --tree-size (candidates, root excluded), W = --tree-width.
 #pragma once
 #include <cstdint>
@@ -44,6 +48,7 @@ struct SpecConfig {
   std::string tree_shape = "dynamic"; // --tree-shape
   std::string ngram_corpus;           // --ngram-corpus
   bool adaptive = true;               // --tree-adapt on|off: verify only the worthwhile prefix
+  bool shipped_head = true;           // --no-head turns it off: staged without -d uses n-grams only
 
   // Checks the flags alone (ranges, combinations).
   void validate() const;
@@ -57,7 +62,14 @@ struct SpecSetup {
   std::unique_ptr<TreeBudget> budget;  // when adaptive (limits.budget points to it)
   SpecLimits limits;
   int max_logits = 1;                  // what the target Session needs
+  bool target_features = false;        // the target Session must keep features (a draft head)
+  std::string head_path;               // the draft head in use, if any
 };
+
+// The shipped draft head made for `target` (same architecture, sizes and weights hash), or ""
+// when none: looked up in the folders of ROOFLM_HEADS (':'-separated), then heads/ beside the
+// executable's folder and the current folder.
+std::string find_shipped_head(const Model& target);
 
 // Validates against the target (context, vocabulary of the draft model, corpus file) and
 // builds the drafter. n_ctx: the target Session's context.

@@ -26,6 +26,9 @@ GenerateResult decode_speculative(Session& target, Sampler& sampler, Drafter& dr
   if (lim.size + 1 > target.max_logits())
     fail("speculative decoding: trees of ", lim.size + 1, " nodes need a target session with max_logits >= ", lim.size + 1,
          " (has ", target.max_logits(), ")");
+  if (drafter.needs_target_features() && !target.keeps_features())
+    fail("speculative decoding: drafter ", drafter.name(), " reads the target's features, but the target session keeps none");
+  drafter.bind_target(target);
   const Tokenizer& tok = target.model().tokenizer();
   Verifier verifier(sampler, target.n_vocab());
   DraftTree tree;
