@@ -35,6 +35,7 @@ struct BenchOptions {
   int threads = (int)std::max(1u, std::thread::hardware_concurrency());
   int warmup = 1;
   bool no_chat_template = false;
+  bool no_head = false;
   std::string tune;
   SamplerParams sampling;
   BenchOptions() { sampling.temp = 0; }  // greedy by default: outputs are checked against the baseline
@@ -50,6 +51,7 @@ void run_bench_command(const BenchOptions& o) {
   o.sampling.validate();
   spec::SpecConfig base;
   base.draft_path = o.draft;
+  base.shipped_head = !o.no_head;
   const std::vector<bench::BenchMode> modes = bench::parse_modes(o.modes, base);
   check_output(o.json, "--json");
   check_output(o.chart, "--chart");
@@ -141,7 +143,10 @@ void register_bench(CLI::App& app) {
   CLI::App* b = app.add_subcommand(
       "bench", "Benchmark decoding modes (baseline, chain, tree, staged) on a prompt file, with roofline charts");
   b->add_option("-m,--model", o->model, "GGUF file or Hugging Face model directory")->required();
-  b->add_option("-d,--draft", o->draft, "Draft model (same tokenizer) for the speculative modes (default: n-gram drafters)");
+  b->add_option("-d,--draft", o->draft,
+                "Draft model (same tokenizer) or draft head for the speculative modes (default: n-gram drafters; staged: "
+                "the model's shipped head, if any)");
+  b->add_flag("--no-head", o->no_head, "staged without -d: n-gram drafters only, even when a shipped head matches");
   b->add_option("--prompts", o->prompts, "JSONL prompt file: MT-Bench (turns), HumanEval (prompt) or {\"prompt\": ...}")
       ->required();
   b->add_option("--limit", o->limit, "Use only the first K prompts (default: all)");

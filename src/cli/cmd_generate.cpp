@@ -167,12 +167,15 @@ void register_generate(CLI::App& app) {
   g->add_option("--kv-type", o->kv_type, "KV cache number format: f16 or f32 (default f16)");
   g->add_option("--tune", o->tune, "Kernel settings NAME=V[,NAME=V] (src/kernels/tuning.h; default: the measured ones)");
   g->add_option("--spec", o->spec_mode, "Speculative decoding: none, chain, tree or staged (default none)");
-  g->add_option("-d,--draft", o->spec.draft_path, "Draft model (same tokenizer) for --spec chain|tree|staged");
+  g->add_option("-d,--draft", o->spec.draft_path,
+                "Draft model (same tokenizer) or draft head (docs/DRAFT_HEADS.md) for --spec chain|tree|staged");
   g->add_option("--draft-len", o->spec.draft_len, "Draft depth K: chain length / deepest tree level (default 12)");
   g->add_option("--tree-size", o->spec.tree_size, "Candidates per tree N, root excluded (default 16)");
   g->add_option("--tree-width", o->spec.tree_width, "Children considered per tree node W (default 4)");
   g->add_option("--tree-shape", o->spec.tree_shape, "Tree shape for --spec tree: dynamic or sparse (default dynamic)");
   g->add_option("--ngram-corpus", o->spec.ngram_corpus, "Text file whose n-grams feed the trigram drafter");
+  g->add_flag("!--no-head", o->spec.shipped_head,
+              "--spec staged without -d: n-gram drafters only, even when a shipped draft head matches the model");
   g->add_option("--tree-adapt", o->tree_adapt,
                 "on: verify only the part of each drafted tree worth its measured cost; off: all of it (default on)");
   g->callback([o] {
