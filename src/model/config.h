@@ -35,6 +35,9 @@ struct ModelConfig {
   float attn_scale = 0.0f;      // 0 = 1/sqrt(head_dim)
   int64_t sliding_window = 0;   // 0 = none
   int sliding_period = 0;       // gemma3: layers with (il + 1) % period != 0 use the window
+  // GGUF general.synthetic: random weights of a real architecture's shapes
+  // (scripts/make_synthetic_model.py), for speed measurements only; its text is meaningless.
+  bool synthetic = false;
 
   int64_t q_dim() const { return n_head * head_dim; }
   int64_t kv_dim() const { return n_head_kv * head_dim; }
