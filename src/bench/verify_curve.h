@@ -2,8 +2,8 @@
 // decode steps, against its bound on this machine.
 //
 // Measured: after a committed context of C tokens, a forward of N nodes shaped as a chain (node
-// i's parent is node i - 1, as a drafted chain; at these contexts a tree of the same size costs
-// the same: the matmuls do not see the shape) with all N rows of logits, as verification needs.
+// i's parent is node i - 1, as a drafted chain; a tree of N nodes has the same matmuls and
+// less attention) with all N rows of logits, as verification needs.
 // Every round runs one forward per N, the order rotating from round to round, so a busy
 // machine's drifts hit every N alike; each N's time is the median over rounds.
 //

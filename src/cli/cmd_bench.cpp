@@ -60,7 +60,7 @@ void run_verify_curve_command(const BenchOptions& o) {
   check_output(o.json, "--json");
   check_output(o.chart, "--chart");
   const roofline::ProbeResult probe = probe_file ? roofline::probe_from_json(roofline::read_file(o.hw, "--hw"), o.hw)
-                                                 : roofline::host_probe();  // may measure once (~15 s)
+                                                 : roofline::host_probe(o.threads);  // may measure once (~15 s)
 
   std::unique_ptr<Model> model = Model::load(o.model);
   const int64_t n_ctx = model->config().n_ctx_train;

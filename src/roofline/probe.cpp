@@ -790,10 +790,12 @@ HardwareSpec hardware_from_probe(const ProbeResult& r) {
   return hw;
 }
 
-ProbeResult host_probe() {
-  if (auto cached = load_probe_cache()) return *cached;
+ProbeResult host_probe(int threads) {
+  if (auto cached = load_probe_cache(threads)) return *cached;
   std::cerr << "rooflm: no probe result cached for this CPU; measuring it now (rooflm probe)...\n";
-  ProbeResult r = run_probe();
+  ProbeOptions opt;
+  opt.threads = threads;
+  ProbeResult r = run_probe(opt);
   std::string path = save_probe_cache(r);
   std::cerr << "rooflm: probe cached in " << path << "\n";
   return r;

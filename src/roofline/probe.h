@@ -101,8 +101,9 @@ std::optional<ProbeResult> load_probe_cache(int threads = 0);
 std::string save_probe_cache(const ProbeResult& r);
 
 HardwareSpec hardware_from_probe(const ProbeResult& r);
-// This CPU's probe result with all threads: the cached one, or run the probe (and cache it).
-ProbeResult host_probe();
+// This CPU's probe result with `threads` threads (0 = all available): the cached one, or run
+// the probe (and cache it).
+ProbeResult host_probe(int threads = 0);
 // The `host` preset: hardware_from_probe(host_probe()).
 HardwareSpec host_hardware();
 
