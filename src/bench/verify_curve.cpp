@@ -362,9 +362,10 @@ std::string verify_curve_svg(const VerifyCurve& c) {
       o << "<circle class=\"point\" cx=\"" << f1(X(p.nodes)) << "\" cy=\"" << f1(Y(v)) << "\" r=\"4\" fill=\""
         << (sr.measured ? sr.color : "#ffffff") << "\" stroke=\"" << sr.color << "\" stroke-width=\"1.5\"><title>N=" << p.nodes
         << ": " << fmt("%.2f", v) << " steps (" << fmt("%.3f", sr.measured ? p.ms : p.bound_ms) << " ms)</title></circle>\n";
+      const bool last = &p == &c.points.back();  // its label left of the point, inside the plot
       if (sr.measured)
-        o << "<text x=\"" << f1(X(p.nodes) + 6) << "\" y=\"" << f1(Y(v) - 7) << "\" font-size=\"10\" fill=\"" << sr.color
-          << "\">" << fmt("%.2f", v) << "</text>\n";
+        o << "<text x=\"" << f1(X(p.nodes) + (last ? -7 : 6)) << "\" y=\"" << f1(Y(v) - 7) << "\" font-size=\"10\" fill=\""
+          << sr.color << "\"" << (last ? " text-anchor=\"end\"" : "") << ">" << fmt("%.2f", v) << "</text>\n";
     }
     o << "</g>\n";
   }
