@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include "bench/report.h"
 #include "bench/stats.h"
@@ -21,6 +22,17 @@ namespace rooflm::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// The 1-minute load average (/proc/loadavg), -1 where there is none: a busy machine's
+// measurements are not its hardware's.
+double load_average() {
+  double v = -1;
+  if (FILE* f = std::fopen("/proc/loadavg", "r")) {
+    if (std::fscanf(f, "%lf", &v) != 1) v = -1;
+    std::fclose(f);
+  }
+  return v;
+}
 
 double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
 
@@ -42,11 +54,13 @@ std::vector<const WeightMatrix*> streamed_matrices(const Model& m) {
 
 double streamed_bytes(const WeightMatrix& w) { return (double)(w.packed ? w.packed_bytes : w.nbytes()); }
 
-// Throughput of matmul(w, x, n) for each n, with w a slice of ~384 KiB per thread of `src` (hot
-// in the threads' L2 after the first call): the fastest of repeated calls over >= 15 ms, a bound
-// as the probe's best repetition is (on a shared machine most calls lose time to other work).
-KernelRate measure_rate(const WeightMatrix& src, const std::vector<int>& nodes, ThreadPool& pool) {
-  const size_t target = (size_t)384 * 1024 * (size_t)pool.size();
+// Throughput of matmul(w, x, n) on one thread for each n, times `threads` (ideal scaling: a
+// bound), with w a slice of ~384 KiB of `src` (hot in L2 after the first call): the fastest of
+// repeated calls over >= 20 ms, a bound as the probe's best repetition is. One thread, because on
+// a shared machine a call that needs every thread of a pool at once rarely gets them.
+KernelRate measure_rate(const WeightMatrix& src, const std::vector<int>& nodes, int threads) {
+  ThreadPool pool(1);
+  const size_t target = (size_t)384 * 1024;
   const int64_t fit = (int64_t)(target / std::max<size_t>(1, src.row_stride)) / 16 * 16;
   const int64_t rows = std::min<int64_t>(src.rows, std::max<int64_t>(16, fit));
   std::vector<uint8_t> copy((size_t)rows * src.row_stride);
@@ -68,12 +82,12 @@ KernelRate measure_rate(const WeightMatrix& src, const std::vector<int>& nodes, 
     for (int i = 0; i < 3; i++) matmul(w, x.data(), n, y.data(), pool);
     std::vector<double> t;
     const auto t0 = Clock::now();
-    while ((t.size() < 5 || ms_since(t0) < 15) && t.size() < 5000) {
+    while ((t.size() < 20 || ms_since(t0) < 20) && t.size() < 5000) {
       const auto t1 = Clock::now();
       matmul(w, x.data(), n, y.data(), pool);
       t.push_back(ms_since(t1));
     }
-    r.macs_per_s.push_back((double)rows * (double)src.cols * n / (*std::min_element(t.begin(), t.end()) * 1e-3));
+    r.macs_per_s.push_back((double)rows * (double)src.cols * n * threads / (*std::min_element(t.begin(), t.end()) * 1e-3));
   }
   return r;
 }
@@ -175,6 +189,7 @@ VerifyCurve measure_verify_curve(const Model& model, ThreadPool& pool, const Ver
     return ms_since(t0);
   };
   for (int n : opt.nodes) forward_ms(n);  // warm-up: pages, caches, the pool's threads
+  c.load_before = load_average();
 
   std::vector<std::vector<double>> samples(opt.nodes.size());
   const auto start = Clock::now();
@@ -214,9 +229,10 @@ VerifyCurve measure_verify_curve(const Model& model, ThreadPool& pool, const Ver
   for (const auto& [type, w] : largest) {
     if (progress) progress("matmul throughput hot in cache: " + type + " (a slice of a " + std::to_string(w->rows) + "x" +
                            std::to_string(w->cols) + " matrix)");
-    c.kernels.push_back(measure_rate(*w, opt.nodes, pool));
+    c.kernels.push_back(measure_rate(*w, opt.nodes, pool.size()));
     c.kernels.back().macs_per_token = macs[type];
   }
+  c.load_after = load_average();
   c.kv_bytes_per_row = 2.0 * (double)cfg.n_layer * (double)cfg.kv_dim() * (double)dtype_info(s.kv_type()).type_size /
                        (double)dtype_info(s.kv_type()).block_size;
   pick_roof(probe, c.weight_bytes, c);
@@ -229,6 +245,9 @@ std::string format_verify_table(const VerifyCurve& c) {
   o << "rooflm bench --verify-curve: " << std::filesystem::path(c.model).filename().string()
     << (c.synthetic ? " (synthetic)" : "") << " | forward of N nodes (a " << c.tree << ") after " << c.context
     << " tokens, all logits | " << count_of(c.threads, "thread") << " | median of " << count_of(c.rounds, "round")
+    << (c.load_before >= 0 ? " | load average " + fmt("%.1f", c.load_before) + fmt(" -> %.1f", c.load_after) +
+                                  " on " + std::to_string(std::thread::hardware_concurrency()) + " CPUs"
+                            : "")
     << "\n";
   o << "bound = max(" << roofline::fmt_num(c.weight_bytes / 1e6) << " MB of weights + K/V / " << c.roof_level
     << " read roof " << roofline::fmt_bandwidth(c.roof_bytes_per_s) << " (probe, " << count_of(c.roof_threads, "thread")
@@ -265,7 +284,8 @@ nlohmann::ordered_json verify_curve_json(const VerifyCurve& c) {
   j["version"] = 1;
   j["config"] = {{"model", c.model}, {"model_name", c.model_name}, {"synthetic", c.synthetic},
                  {"cpu", c.cpu},     {"threads", c.threads},       {"context", c.context},
-                 {"tree", c.tree},   {"rounds", c.rounds},         {"all_logits", true}};
+                 {"tree", c.tree},   {"rounds", c.rounds},         {"all_logits", true},
+                 {"load_average_before", c.load_before}, {"load_average_after", c.load_after}};
   j["kernel_path"] = c.kernel_path;
   if (c.kernel_path == std::string(kernel_path_name(KernelPath::AMX))) j["amx_min_tokens"] = amx_min_tokens();
   j["roof"] = {{"level", c.roof_level},

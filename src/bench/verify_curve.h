@@ -13,9 +13,10 @@
 //             the level's capacity, else DRAM; the best repetition: a bound);
 //   compute = N x the MACs of one token's matmuls, per weight type, / that type's matmul
 //             throughput at N tokens, measured hot in cache: a slice of the type's largest
-//             matrix (about 384 KiB per thread) through the same matmul() the forward calls,
+//             matrix (about 384 KiB, in L2) through the same matmul() the forward calls,
 //             activation quantization and per-block combine included (not an instruction
-//             peak); the fastest of repeated calls, as the probe's roofs are best repetitions.
+//             peak), on one thread times the thread count; the fastest of repeated calls, as
+//             the probe's roofs are best repetitions.
 // Attention and the element-wise ops are in the measured time, not in the bound.
 #pragma once
 #include <functional>
@@ -67,6 +68,7 @@ struct VerifyCurve {
   int threads = 0;
   int64_t context = 0;
   int rounds = 0;
+  double load_before = -1, load_after = -1;  // 1-minute load average around the measurement
   double weight_bytes = 0;        // streamed per forward (packed layout, lm_head once)
   double kv_bytes_per_row = 0;    // K and V of one position, all layers
   std::string roof_level;         // "L2", "L3", "DRAM"
