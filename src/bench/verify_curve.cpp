@@ -335,7 +335,8 @@ std::string verify_curve_svg(const VerifyCurve& c) {
     << "</text>\n";
   o << "<text x=\"" << W / 2 << "\" y=\"44\" text-anchor=\"middle\" font-size=\"11\" fill=\"#444\">"
     << roofline::xml_escape(c.cpu + "; forward of N nodes (a " + c.tree + ") after " + std::to_string(c.context) +
-                            " tokens; " + c.kernel_path + " path")
+                            " tokens; " + c.kernel_path + " path" +
+                            (c.load_after >= 0 ? fmt("; load average %.1f", c.load_after) : ""))
     << "</text>\n";
   o << "<text x=\"" << W / 2 << "\" y=\"59\" text-anchor=\"middle\" font-size=\"11\" fill=\"#444\">"
     << roofline::xml_escape("bound = max(" + roofline::fmt_num(c.weight_bytes / 1e6) + " MB / " + c.roof_level +
