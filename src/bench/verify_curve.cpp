@@ -315,12 +315,19 @@ std::string verify_curve_svg(const VerifyCurve& c) {
   const double W = 760, H = 500, left = 78, right = 170, top = 70, bottom = 60;
   const double pw = W - left - right, ph = H - top - bottom;
   const double x_lo = std::log2((double)c.points.front().nodes), x_hi = std::log2((double)c.points.back().nodes);
-  double y_max = 1;
-  for (const VerifyPoint& p : c.points) y_max = std::max({y_max, p.steps, p.bound_steps});
+  // Both series in units of the measured decode step, so the bound lies under the measurement
+  // wherever it is a bound, and the gap between them is the table's ms/bound.
+  const double one_ms = c.points.front().ms;
+  auto bound_in_steps = [&](const VerifyPoint& p) { return one_ms > 0 ? p.bound_ms / one_ms : 0.0; };
+  double y_max = 1, y_min = 1;
+  for (const VerifyPoint& p : c.points) {
+    y_max = std::max({y_max, p.steps, bound_in_steps(p)});
+    y_min = std::min({y_min, p.steps, bound_in_steps(p)});
+  }
   for (const VerifyPoint& p : c.points)
-    if (!(p.steps > 0 && std::isfinite(p.steps)) || !(p.bound_steps > 0 && std::isfinite(p.bound_steps)))
+    if (!(p.steps > 0 && std::isfinite(p.steps)) || !(bound_in_steps(p) > 0 && std::isfinite(bound_in_steps(p))))
       fail("--chart: a point has no positive cost (nodes ", p.nodes, ")");
-  const double y_lo = std::log10(0.8), y_hi = std::log10(y_max * 1.3);
+  const double y_lo = std::log10(y_min * 0.8), y_hi = std::log10(y_max * 1.3);
   auto X = [&](double n) { return left + (x_hi > x_lo ? (std::log2(n) - x_lo) / (x_hi - x_lo) : 0.5) * pw; };
   auto Y = [&](double s) { return top + ph - (std::log10(s) - y_lo) / (y_hi - y_lo) * ph; };
   auto f1 = [](double v) { return fmt("%.1f", v); };
@@ -353,20 +360,20 @@ std::string verify_curve_svg(const VerifyCurve& c) {
       << "\" stroke=\"#e6e6e6\"/>\n<text x=\"" << f1(x) << "\" y=\"" << top + ph + 18 << "\" text-anchor=\"middle\">"
       << p.nodes << "</text>\n";
   }
-  for (double dec = 1; dec <= 1e4; dec *= 10)
+  for (double dec = 1e-3; dec <= 1e4; dec *= 10)
     for (double m : {1.0, 1.5, 2.0, 3.0, 5.0, 7.0}) {
       const double s = dec * m;
       if (std::log10(s) < y_lo || std::log10(s) > y_hi) continue;
       const double y = Y(s);
       o << "<line x1=\"" << left << "\" y1=\"" << f1(y) << "\" x2=\"" << left + pw << "\" y2=\"" << f1(y) << "\" stroke=\""
-        << (s == 1 ? "#999" : "#e6e6e6") << "\"/>\n<text x=\"" << left - 8 << "\" y=\"" << f1(y + 4)
+        << (std::fabs(s - 1) < 1e-9 ? "#999" : "#e6e6e6") << "\"/>\n<text x=\"" << left - 8 << "\" y=\"" << f1(y + 4)
         << "\" text-anchor=\"end\">" << roofline::fmt_num(s) << "</text>\n";
     }
   o << "</g>\n";
   o << "<text x=\"" << left + pw / 2 << "\" y=\"" << H - 16 << "\" text-anchor=\"middle\" font-size=\"13\">"
     << "Nodes verified in one forward (N)</text>\n";
   o << "<text transform=\"translate(" << 22 << " " << top + ph / 2
-    << ") rotate(-90)\" text-anchor=\"middle\" font-size=\"13\">Cost in decode steps (time / time of N = 1)</text>\n";
+    << ") rotate(-90)\" text-anchor=\"middle\" font-size=\"13\">Time in measured decode steps (time / time of N = 1)</text>\n";
   struct Series {
     const char* name;
     const char* color;
@@ -376,10 +383,10 @@ std::string verify_curve_svg(const VerifyCurve& c) {
   for (const Series& sr : {Series{"bound", "#555555", "6 4", false}, Series{"measured", "#d62728", "", true}}) {
     o << "<g class=\"series\" data-series=\"" << sr.name << "\">\n<polyline fill=\"none\" stroke=\"" << sr.color
       << "\" stroke-width=\"2\"" << (*sr.dash ? std::string(" stroke-dasharray=\"") + sr.dash + "\"" : "") << " points=\"";
-    for (const VerifyPoint& p : c.points) o << f1(X(p.nodes)) << "," << f1(Y(sr.measured ? p.steps : p.bound_steps)) << " ";
+    for (const VerifyPoint& p : c.points) o << f1(X(p.nodes)) << "," << f1(Y(sr.measured ? p.steps : bound_in_steps(p))) << " ";
     o << "\"/>\n";
     for (const VerifyPoint& p : c.points) {
-      const double v = sr.measured ? p.steps : p.bound_steps;
+      const double v = sr.measured ? p.steps : bound_in_steps(p);
       o << "<circle class=\"point\" cx=\"" << f1(X(p.nodes)) << "\" cy=\"" << f1(Y(v)) << "\" r=\"4\" fill=\""
         << (sr.measured ? sr.color : "#ffffff") << "\" stroke=\"" << sr.color << "\" stroke-width=\"1.5\"><title>N=" << p.nodes
         << ": " << fmt("%.2f", v) << " steps (" << fmt("%.3f", sr.measured ? p.ms : p.bound_ms) << " ms)</title></circle>\n";
