@@ -12,11 +12,12 @@
 //             / the probe's read bandwidth for data of that size (L2 or L3 when the bytes fit
 //             the level's capacity, else DRAM; the best repetition: a bound);
 //   compute = N x the MACs of one token's matmuls, per weight type, / that type's matmul
-//             throughput at N tokens, measured hot in cache: a slice of the type's largest
-//             matrix (about 384 KiB, in L2) through the same matmul() the forward calls,
-//             activation quantization and per-block combine included (not an instruction
-//             peak), on one thread times the thread count; the fastest of repeated calls, as
-//             the probe's roofs are best repetitions.
+//             throughput at N tokens, measured hot in cache: slices of the type's largest
+//             matrix (about 192 and 384 KiB, in L2) through the same matmul() the forward
+//             calls, per-block combine included (not an instruction peak); the extra rows'
+//             MACs over the extra time, so the once-per-call work a full matrix amortizes
+//             (activation quantization, dispatch) is left out; on one thread times the thread
+//             count; the fastest of repeated calls, as the probe's roofs are best repetitions.
 // Attention and the element-wise ops are in the measured time, not in the bound.
 #pragma once
 #include <functional>
@@ -47,7 +48,7 @@ std::vector<int> parse_node_list(const std::string& list, int max_nodes, const s
 // Hot-cache matmul throughput of one weight type (the kernel path the forward uses).
 struct KernelRate {
   std::string type;                 // "Q4_0", ...
-  int64_t rows = 0, cols = 0;       // the slice timed
+  int64_t rows = 0, cols = 0;       // the larger slice timed
   double macs_per_token = 0;        // MACs of one token over the forward's matrices of this type
   std::vector<double> macs_per_s;   // one per node count
 };
