@@ -15,7 +15,8 @@ while [ $# -gt 0 ]; do
 done
 
 # clang + libclang-rt-dev: libFuzzer for the fuzz stage of scripts/run_tests.sh.
-DEB_PACKAGES="build-essential cmake pkg-config python3 python3-pip libgtest-dev libbenchmark-dev libpcre2-dev nlohmann-json3-dev libcli11-dev librsvg2-bin clang libclang-rt-dev"
+# python3-numpy (+ the gguf package below): scripts/make_synthetic_model.py and its tests.
+DEB_PACKAGES="build-essential cmake pkg-config python3 python3-pip python3-numpy libgtest-dev libbenchmark-dev libpcre2-dev nlohmann-json3-dev libcli11-dev librsvg2-bin clang libclang-rt-dev"
 missing=""
 for p in $DEB_PACKAGES; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
@@ -25,6 +26,12 @@ if [ -n "$missing" ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing
+fi
+
+if ! python3 -c 'import gguf' 2>/dev/null; then
+  echo "setup: installing the gguf Python package"
+  # Debian 12 marks its Python as externally managed (PEP 668).
+  python3 -m pip install --quiet gguf 2>/dev/null || python3 -m pip install --quiet --break-system-packages gguf
 fi
 
 python3 scripts/fetch_models.py --models "$MODELS"

@@ -80,7 +80,7 @@ std::vector<std::string> greedy_failures(const std::vector<ModeSummary>& modes) 
 
 std::string format_table(const BenchInfo& info, const std::vector<ModeSummary>& modes, const std::vector<RunRecord>& runs) {
   std::ostringstream o;
-  o << "rooflm bench: " << std::filesystem::path(info.model).filename().string();
+  o << "rooflm bench: " << std::filesystem::path(info.model).filename().string() << (info.synthetic ? " (synthetic)" : "");
   if (!info.draft.empty()) o << " (draft " << std::filesystem::path(info.draft).filename().string() << ")";
   o << " | " << count_of((int64_t)info.n_prompts, "prompt") << " from " << info.prompts_file
     << (info.chat ? ", chat template" : ", raw text") << " | " << count_of(info.n_predict, "token") << ", "
@@ -120,7 +120,8 @@ ordered_json bench_json(const BenchInfo& info, const std::vector<ModeSummary>& m
   ordered_json j;
   j["format"] = "rooflm-bench";
   j["version"] = 1;
-  j["config"] = {{"model", info.model},          {"model_name", info.model_name}, {"draft", info.draft},
+  j["config"] = {{"model", info.model},          {"model_name", info.model_name}, {"synthetic", info.synthetic},
+                 {"draft", info.draft},
                  {"prompts_file", info.prompts_file}, {"n_prompts", info.n_prompts}, {"chat_template", info.chat},
                  {"n_predict", info.n_predict},  {"temp", info.temp},             {"seed", info.seed},
                  {"threads", info.threads},      {"warmup", info.warmup},         {"hardware", info.hardware}};

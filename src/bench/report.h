@@ -16,6 +16,7 @@ struct BenchInfo {
   std::string model, model_name, draft, prompts_file, hardware;
   size_t n_prompts = 0;
   bool chat = false;
+  bool synthetic = false;  // the model has random weights (GGUF general.synthetic)
   int64_t n_predict = 0;
   double temp = 0;
   uint64_t seed = 0;

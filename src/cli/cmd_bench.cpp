@@ -17,10 +17,12 @@
 #include "bench/report.h"
 #include "bench/runner.h"
 #include "bench/stats.h"
+#include "bench/verify_curve.h"
 #include "cli/commands.h"
 #include "cli/util.h"
 #include "core/error.h"
 #include "roofline/hardware.h"
+#include "roofline/probe.h"
 #include "roofline/util.h"
 
 namespace rooflm::cli {
@@ -37,14 +39,58 @@ struct BenchOptions {
   bool no_chat_template = false;
   bool no_head = false;
   std::string tune;
+  std::string verify_curve;  // node counts: measure the verify-cost curve instead of prompts
+  int64_t context = 128;
+  int rounds = 9;
   SamplerParams sampling;
   BenchOptions() { sampling.temp = 0; }  // greedy by default: outputs are checked against the baseline
 };
+
+// --verify-curve: the cost of a verify forward of N nodes against its bound (bench/verify_curve.h).
+void run_verify_curve_command(const BenchOptions& o) {
+  if (!o.prompts.empty()) fail("--verify-curve: measures forwards, not prompts; drop --prompts (run them in a separate rooflm bench)");
+  if (!o.draft.empty()) fail("--verify-curve: measures the target model alone; drop -d/--draft");
+  if (!o.ops_chart.empty()) fail("--ops-chart: not drawn with --verify-curve (--chart draws the verify-cost chart)");
+  const bool probe_file = o.hw.size() > 5 && o.hw.substr(o.hw.size() - 5) == ".json";
+  if (o.hw != "host" && !probe_file)
+    fail("--hw: --verify-curve takes its read roofs from a probe result: host (this machine's, cached) or a "
+         "`rooflm probe --json` file, got '", o.hw, "'");
+  const std::vector<int> nodes = bench::parse_node_list(o.verify_curve, bench::kMaxVerifyNodes, "--verify-curve");
+  if (o.context < 0) fail("--context: expected a number of tokens >= 0, got ", o.context);
+  if (o.rounds < 1 || o.rounds > 10000) fail("--rounds: expected 1..10000 rounds, got ", o.rounds);
+  check_output(o.json, "--json");
+  check_output(o.chart, "--chart");
+  const roofline::ProbeResult probe = probe_file ? roofline::probe_from_json(roofline::read_file(o.hw, "--hw"), o.hw)
+                                                 : roofline::host_probe(o.threads);  // may measure once (~15 s)
+
+  std::unique_ptr<Model> model = Model::load(o.model);
+  const int64_t n_ctx = model->config().n_ctx_train;
+  if (o.context + nodes.back() > n_ctx)
+    fail("--context: ", o.context, " tokens + ", nodes.back(), " nodes exceed the model's context of ", n_ctx);
+  ThreadPool pool(o.threads);
+  bench::VerifyCurveOptions vo;
+  vo.nodes = nodes;
+  vo.context = o.context;
+  vo.rounds = o.rounds;
+  const bench::VerifyCurve curve = bench::measure_verify_curve(
+      *model, pool, vo, probe, [](const std::string& line) { std::cerr << "verify curve: " << line << "\n"; });
+
+  const std::string svg = o.chart.empty() ? "" : bench::verify_curve_svg(curve);
+  const std::string json = o.json.empty() ? "" : bench::verify_curve_json(curve).dump(1) + "\n";
+  std::cout << bench::format_verify_table(curve);
+  if (!o.json.empty()) roofline::write_file_atomic(o.json, json, "--json");
+  if (!o.chart.empty()) roofline::write_file_atomic(o.chart, svg, "--chart");
+  for (const auto& [path, label] : {std::pair{o.json, "JSON"}, std::pair{o.chart, "verify-cost chart"}})
+    if (!path.empty()) std::cout << "wrote " << label << ": " << path << "\n";
+  std::cout.flush();
+}
 
 void run_bench_command(const BenchOptions& o) {
   // Every flag is checked before the model loads or anything runs.
   check_threads(o.threads);
   apply_tune_flag(o.tune);
+  if (!o.verify_curve.empty()) return run_verify_curve_command(o);
+  if (o.prompts.empty()) fail("--prompts: required (a JSONL prompt file), unless --verify-curve is given");
   if (o.n_predict < 1) fail("-n: expected a number of tokens >= 1, got ", o.n_predict);
   if (o.limit < 0) fail("--limit: expected a number of prompts >= 1 (or 0 for all), got ", o.limit);
   if (o.warmup < 0) fail("--warmup: expected a number of rounds >= 0, got ", o.warmup);
@@ -89,6 +135,7 @@ void run_bench_command(const BenchOptions& o) {
   bench::BenchInfo info;
   info.model = o.model;
   info.model_name = model->config().name;
+  info.synthetic = model->config().synthetic;
   info.draft = o.draft;
   info.prompts_file = o.prompts;
   info.n_prompts = plan.prompts.size();
@@ -104,7 +151,8 @@ void run_bench_command(const BenchOptions& o) {
   roofline::ChartSpec whole = bench::whole_model_chart(runs, mode_names);
   roofline::ChartSpec per_op = bench::per_op_chart(runs, mode_names);
   // The file name says which model and quantization; GGUF general.name is often a training tag.
-  const std::string what = std::filesystem::path(o.model).filename().replace_extension().string() + " on " +
+  const std::string what = std::filesystem::path(o.model).filename().replace_extension().string() +
+                           (info.synthetic ? " (synthetic)" : "") + " on " +
                            (charts ? hw.name : std::string("this machine"));
   const std::string sub = bench::count_of((int64_t)plan.prompts.size(), "prompt") + " x " +
                           bench::count_of(o.n_predict, "token") + ", " + bench::count_of(o.threads, "thread") +
@@ -147,8 +195,8 @@ void register_bench(CLI::App& app) {
                 "Draft model (same tokenizer) or draft head for the speculative modes (default: n-gram drafters; staged: "
                 "the model's shipped head, if any)");
   b->add_flag("--no-head", o->no_head, "staged without -d: n-gram drafters only, even when a shipped head matches");
-  b->add_option("--prompts", o->prompts, "JSONL prompt file: MT-Bench (turns), HumanEval (prompt) or {\"prompt\": ...}")
-      ->required();
+  b->add_option("--prompts", o->prompts,
+                "JSONL prompt file: MT-Bench (turns), HumanEval (prompt) or {\"prompt\": ...} (required unless --verify-curve)");
   b->add_option("--limit", o->limit, "Use only the first K prompts (default: all)");
   b->add_option("--modes", o->modes, "Comma-separated modes: baseline, chain, tree, staged (default: all four)");
   b->add_option("-n,--n-predict", o->n_predict, "Tokens to generate per prompt (default 128)");
@@ -161,6 +209,11 @@ void register_bench(CLI::App& app) {
   b->add_option("--json", o->json, "Write the configuration, summaries, roofline points and every run as JSON");
   b->add_option("--chart", o->chart, "Write the whole-model roofline chart (SVG), one point per mode");
   b->add_option("--ops-chart", o->ops_chart, "Write the per-op-class roofline chart (SVG)");
+  b->add_option("--verify-curve", o->verify_curve,
+                "Measure the cost of verify forwards of N nodes, e.g. 1,2,4,8,16,32,64,128, against their bound "
+                "(instead of prompts)");
+  b->add_option("--context", o->context, "--verify-curve: committed tokens before each forward (default 128)");
+  b->add_option("--rounds", o->rounds, "--verify-curve: rounds of one forward per N; medians over rounds (default 9)");
   b->add_option("--hw", o->hw, "Hardware roofs for the charts: a preset or .json (default host, measured by rooflm probe)");
   b->callback([o] { run_bench_command(*o); });
 }

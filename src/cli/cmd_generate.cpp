@@ -51,6 +51,7 @@ void run_generate(const GenerateOptions& o) {
   if (text.empty()) fail("-p/-f: the prompt is empty");
 
   std::unique_ptr<Model> model = Model::load(o.model);
+  warn_if_synthetic(*model);
   const Tokenizer& tok = model->tokenizer();
   const std::vector<int32_t> prompt = encode_prompt(tok, text, o.chat, o.system);
   if (prompt.empty()) fail("-p/-f: the prompt encodes to no tokens");

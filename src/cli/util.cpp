@@ -2,6 +2,7 @@
 
 #include <sys/resource.h>
 
+#include <cstdio>
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
@@ -9,8 +10,15 @@
 #include "core/error.h"
 #include "core/threadpool.h"
 #include "kernels/tuning.h"
+#include "model/model.h"
 
 namespace rooflm::cli {
+
+void warn_if_synthetic(const Model& model) {
+  if (!model.config().synthetic) return;
+  std::fprintf(stderr, "rooflm: warning: %s has random weights (synthetic, for speed measurements); its text is meaningless\n",
+               model.path().c_str());
+}
 
 void apply_tune_flag(const std::string& assignments) {
   try {

@@ -3,7 +3,15 @@
 #pragma once
 #include <string>
 
+namespace rooflm {
+class Model;
+}
+
 namespace rooflm::cli {
+
+// One line on stderr for a model with random weights (GGUF general.synthetic, written by
+// scripts/make_synthetic_model.py): its speed is real, its text is not.
+void warn_if_synthetic(const Model& model);
 
 double peak_rss_mb();
 // JSON string literal of arbitrary bytes (invalid UTF-8 becomes U+FFFD).

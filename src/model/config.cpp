@@ -37,6 +37,7 @@ ModelConfig config_from_gguf(const GGUFFile& f) {
   ModelConfig c;
   c.arch = f.get_string("general.architecture");
   c.name = f.get_string("general.name", c.arch);
+  c.synthetic = f.get_bool("general.synthetic", false);
   const std::string a = c.arch + ".";
   // A double outside float's range converted to float is undefined behaviour: refuse it.
   auto get_float = [&](const std::string& key, double fallback) -> float {

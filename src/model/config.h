@@ -39,6 +39,9 @@ struct ModelConfig {
   // and the logits cover only the draft vocabulary (n_out rows of the output matrix).
   bool draft_head = false;
   int64_t n_out = 0;            // logits per row; 0 = n_vocab
+  // GGUF general.synthetic: random weights of a real architecture's shapes
+  // (scripts/make_synthetic_model.py), for speed measurements only; its text is meaningless.
+  bool synthetic = false;
 
   int64_t q_dim() const { return n_head * head_dim; }
   int64_t kv_dim() const { return n_head_kv * head_dim; }

@@ -793,14 +793,18 @@ HardwareSpec hardware_from_probe(const ProbeResult& r) {
   return hw;
 }
 
-HardwareSpec host_hardware() {
-  if (auto cached = load_probe_cache()) return hardware_from_probe(*cached);
+ProbeResult host_probe(int threads) {
+  if (auto cached = load_probe_cache(threads)) return *cached;
   std::cerr << "rooflm: no probe result cached for this CPU; measuring it now (rooflm probe)...\n";
-  ProbeResult r = run_probe();
+  ProbeOptions opt;
+  opt.threads = threads;
+  ProbeResult r = run_probe(opt);
   std::string path = save_probe_cache(r);
   std::cerr << "rooflm: probe cached in " << path << "\n";
-  return hardware_from_probe(r);
+  return r;
 }
+
+HardwareSpec host_hardware() { return hardware_from_probe(host_probe()); }
 
 std::string format_probe_table(const ProbeResult& r) {
   std::ostringstream os;

@@ -101,7 +101,10 @@ std::optional<ProbeResult> load_probe_cache(int threads = 0);
 std::string save_probe_cache(const ProbeResult& r);
 
 HardwareSpec hardware_from_probe(const ProbeResult& r);
-// The `host` preset: cached probe for this CPU, or run the probe (and cache it).
+// This CPU's probe result with `threads` threads (0 = all available): the cached one, or run
+// the probe (and cache it).
+ProbeResult host_probe(int threads = 0);
+// The `host` preset: hardware_from_probe(host_probe()).
 HardwareSpec host_hardware();
 
 std::string format_probe_table(const ProbeResult& r);
