@@ -83,6 +83,7 @@ Result speculative(SpecConfig c, const std::vector<int32_t>& prompt, int64_t n) 
   SessionOptions so;
   so.n_ctx = n_ctx;
   so.max_logits = setup.max_logits;
+  so.keep_features = setup.target_features;
   Session s(smollm2(), so, pool());
   Sampler sampler(greedy(), smollm2().config().n_vocab);
   Result out;
@@ -93,9 +94,12 @@ Result speculative(SpecConfig c, const std::vector<int32_t>& prompt, int64_t n) 
 SpecConfig mode(SpecMode m, bool self_draft = false) {
   SpecConfig c;
   c.mode = m;
+  c.shipped_head = false;  // n-gram drafters unless a test asks for the head
   if (self_draft) c.draft_path = test::default_model_path();
   return c;
 }
+
+std::string shipped_head_path() { return test::source_dir() + "/heads/smollm2-135m-instruct.head.gguf"; }
 
 }  // namespace
 
@@ -110,6 +114,28 @@ TEST(SpecSmolLM2, GreedyEqualsPlainDecodingNgramModes) {
       EXPECT_EQ(s.r.stop_reason, base.stop_reason) << spec_mode_name(m);
       EXPECT_LE(s.r.target_steps, base.target_steps) << spec_mode_name(m);
     }
+  }
+}
+
+// The shipped draft head, given with -d and found by --spec staged on its own: the same tokens.
+TEST(SpecSmolLM2, GreedyEqualsPlainDecodingShippedHead) {
+  ROOFLM_REQUIRE_DEFAULT_MODEL();
+  const int64_t n = 40;
+  for (const auto& prompt : {encode_raw(kHumanEval2), encode_chat(kMtBench)}) {
+    const GenerateResult base = plain(prompt, n);
+    for (SpecMode m : {SpecMode::Chain, SpecMode::Tree, SpecMode::Staged}) {
+      SpecConfig c = mode(m);
+      c.draft_path = shipped_head_path();
+      Result s = speculative(c, prompt, n);
+      EXPECT_EQ(s.r.tokens, base.tokens) << spec_mode_name(m);
+      EXPECT_LE(s.r.target_steps, base.target_steps) << spec_mode_name(m);
+    }
+    SpecConfig c = mode(SpecMode::Staged);
+    c.shipped_head = true;
+    ASSERT_EQ(find_shipped_head(smollm2()), shipped_head_path());
+    Result s = speculative(c, prompt, n);
+    EXPECT_EQ(s.r.tokens, base.tokens) << "staged with the shipped head";
+    EXPECT_LT(s.r.target_steps, base.target_steps) << "the head should be right some of the time";
   }
 }
 
@@ -181,6 +207,7 @@ TEST(SpecSmolLM2, FirstTwoSampledTokensFollowTheTarget) {
   SessionOptions so;
   so.n_ctx = 128;
   so.max_logits = setup.max_logits;
+  so.keep_features = setup.target_features;
   Session s(smollm2(), so, pool());
   s.prefill(prompt);
   const int runs = 400;
