@@ -171,7 +171,7 @@ def main():
                                    "runs": {pid: {m: [{k: v for k, v in x.items() if k != "text"} for x in runs]
                                                   for m, runs in r.items()} for pid, r in results.items()}}
         print("\n== %s (%d prompts, n=%d, temp %g, %s) ==" % (suite, len(results), args.n, args.temp,
-                                                              "draft " + args.draft if args.draft else "n-gram drafters"))
+                                                              "draft " + args.draft if args.draft else "default drafters, see each row"))
         print("%-8s %9s %8s %8s %8s %7s %6s %6s  %s" % ("mode", "tok/s", "speedup", "no-loops", "tok/step", "nodes",
                                                         "draft", "verify", "acceptance by depth"))
         for mode, s in summary.items():
