@@ -94,7 +94,6 @@ Result speculative(SpecConfig c, const std::vector<int32_t>& prompt, int64_t n) 
 SpecConfig mode(SpecMode m, bool self_draft = false) {
   SpecConfig c;
   c.mode = m;
-  c.shipped_head = false;  // n-gram drafters unless a test asks for the head
   if (self_draft) c.draft_path = test::default_model_path();
   return c;
 }
@@ -117,7 +116,7 @@ TEST(SpecSmolLM2, GreedyEqualsPlainDecodingNgramModes) {
   }
 }
 
-// The shipped draft head, given with -d and found by --spec staged on its own: the same tokens.
+// The shipped draft head, given with -d and found with --head: the same tokens.
 TEST(SpecSmolLM2, GreedyEqualsPlainDecodingShippedHead) {
   ROOFLM_REQUIRE_DEFAULT_MODEL();
   const int64_t n = 40;
@@ -131,10 +130,10 @@ TEST(SpecSmolLM2, GreedyEqualsPlainDecodingShippedHead) {
       EXPECT_LE(s.r.target_steps, base.target_steps) << spec_mode_name(m);
     }
     SpecConfig c = mode(SpecMode::Staged);
-    c.shipped_head = true;
+    c.shipped_head = true;  // --head
     ASSERT_EQ(find_shipped_head(smollm2()), shipped_head_path());
     Result s = speculative(c, prompt, n);
-    EXPECT_EQ(s.r.tokens, base.tokens) << "staged with the shipped head";
+    EXPECT_EQ(s.r.tokens, base.tokens) << "staged with the shipped head (--head)";
     EXPECT_LT(s.r.target_steps, base.target_steps) << "the head should be right some of the time";
   }
 }

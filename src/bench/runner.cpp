@@ -21,7 +21,7 @@ std::vector<BenchMode> parse_modes(const std::string& list, const spec::SpecConf
     else fail("--modes: unknown mode '", name, "'; expected a comma-separated list of baseline, chain, tree, staged");
     for (const auto& other : modes)
       if (other.name == name) fail("--modes: '", name, "' is listed twice");
-    if (m.spec.mode == spec::SpecMode::None) m.spec.draft_path.clear(), m.spec.ngram_corpus.clear();
+    if (m.spec.mode == spec::SpecMode::None) m.spec.draft_path.clear(), m.spec.ngram_corpus.clear(), m.spec.shipped_head = false;
     m.spec.validate();
     modes.push_back(std::move(m));
   }

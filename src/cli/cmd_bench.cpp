@@ -37,7 +37,7 @@ struct BenchOptions {
   int threads = (int)std::max(1u, std::thread::hardware_concurrency());
   int warmup = 1;
   bool no_chat_template = false;
-  bool no_head = false;
+  bool head = false;
   std::string tune;
   std::string verify_curve;  // node counts: measure the verify-cost curve instead of prompts
   int64_t context = 128;
@@ -97,7 +97,7 @@ void run_bench_command(const BenchOptions& o) {
   o.sampling.validate();
   spec::SpecConfig base;
   base.draft_path = o.draft;
-  base.shipped_head = !o.no_head;
+  base.shipped_head = o.head;
   const std::vector<bench::BenchMode> modes = bench::parse_modes(o.modes, base);
   check_output(o.json, "--json");
   check_output(o.chart, "--chart");
@@ -192,9 +192,8 @@ void register_bench(CLI::App& app) {
       "bench", "Benchmark decoding modes (baseline, chain, tree, staged) on a prompt file, with roofline charts");
   b->add_option("-m,--model", o->model, "GGUF file or Hugging Face model directory")->required();
   b->add_option("-d,--draft", o->draft,
-                "Draft model (same tokenizer) or draft head for the speculative modes (default: n-gram drafters; staged: "
-                "the model's shipped head, if any)");
-  b->add_flag("--no-head", o->no_head, "staged without -d: n-gram drafters only, even when a shipped head matches");
+                "Draft model (same tokenizer) or draft head for the speculative modes (default: n-gram drafters)");
+  b->add_flag("--head", o->head, "Speculative modes draft with the model's shipped draft head (heads/; an error when none matches)");
   b->add_option("--prompts", o->prompts,
                 "JSONL prompt file: MT-Bench (turns), HumanEval (prompt) or {\"prompt\": ...} (required unless --verify-curve)");
   b->add_option("--limit", o->limit, "Use only the first K prompts (default: all)");

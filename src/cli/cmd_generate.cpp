@@ -175,8 +175,8 @@ void register_generate(CLI::App& app) {
   g->add_option("--tree-width", o->spec.tree_width, "Children considered per tree node W (default 4)");
   g->add_option("--tree-shape", o->spec.tree_shape, "Tree shape for --spec tree: dynamic or sparse (default dynamic)");
   g->add_option("--ngram-corpus", o->spec.ngram_corpus, "Text file whose n-grams feed the trigram drafter");
-  g->add_flag("!--no-head", o->spec.shipped_head,
-              "--spec staged without -d: n-gram drafters only, even when a shipped draft head matches the model");
+  g->add_flag("--head", o->spec.shipped_head,
+              "Draft with the model's shipped draft head (heads/; an error when none matches), in any --spec mode");
   g->add_option("--tree-adapt", o->tree_adapt,
                 "on: verify only the part of each drafted tree worth its measured cost; off: all of it (default on)");
   g->callback([o] {

@@ -48,7 +48,9 @@ void SpecConfig::validate() const {
   if (tree_width > 64) fail("--tree-width: expected at most 64, got ", tree_width);
   if (tree_shape != "dynamic" && tree_shape != "sparse")
     fail("--tree-shape: expected dynamic or sparse, got '", tree_shape, "'");
+  if (shipped_head && !draft_path.empty()) fail("--head and -d/--draft: choose one drafter");
   if (mode == SpecMode::None) {
+    if (shipped_head) fail("--head: a draft head needs --spec chain, tree or staged");
     if (!draft_path.empty()) fail("-d/--draft: a draft model needs --spec chain, tree or staged");
     if (!ngram_corpus.empty()) fail("--ngram-corpus: needs --spec chain, tree or staged");
   }
@@ -125,7 +127,11 @@ SpecSetup make_spec(const SpecConfig& cfg, const Model& target, const SamplerPar
   if (!cfg.ngram_corpus.empty()) corpus = load_corpus(cfg.ngram_corpus, target.tokenizer(), "--ngram-corpus");
 
   std::string head = !cfg.draft_path.empty() && Model::is_draft_head(cfg.draft_path) ? cfg.draft_path : "";
-  if (cfg.draft_path.empty() && cfg.mode == SpecMode::Staged && cfg.shipped_head) head = find_shipped_head(target);
+  if (cfg.shipped_head) {
+    head = find_shipped_head(target);
+    if (head.empty())
+      fail("--head: no draft head made for ", target.path(), " in heads/ or ROOFLM_HEADS (scripts/train_head.py makes one)");
+  }
   if (!head.empty()) {
     s.draft_model = Model::load_draft_head(head, target);
     HeadDrafterOptions o;

@@ -9,8 +9,9 @@
 //            greedy chain + alternatives as a tree  (the n-gram stage alone)
 // -d may also name a draft head (docs/DRAFT_HEADS.md), which drafts from the target's own
 // features: a chain (chain), a dynamic tree (tree), or a dynamic tree with prompt-lookup
-// branches (staged). --spec staged without -d uses the model's shipped head when one matches
-// it (heads/, or the folders in ROOFLM_HEADS), unless --no-head.
+// branches (staged). --head drafts with the model's shipped head (heads/, or the folders in
+// ROOFLM_HEADS; an error when none matches). Not the default: on the machine measured so far
+// the n-gram stage is faster (BENCHMARKS.md, session 12).
 // K = --draft-len (depth), N = --tree-size (candidates, root excluded), W = --tree-width.
 #pragma once
 #include <cstdint>
@@ -48,7 +49,7 @@ struct SpecConfig {
   std::string tree_shape = "dynamic"; // --tree-shape
   std::string ngram_corpus;           // --ngram-corpus
   bool adaptive = true;               // --tree-adapt on|off: verify only the worthwhile prefix
-  bool shipped_head = true;           // --no-head turns it off: staged without -d uses n-grams only
+  bool shipped_head = false;          // --head: draft with the model's shipped head
 
   // Checks the flags alone (ranges, combinations).
   void validate() const;
