@@ -14,7 +14,7 @@ echo
 echo "== rooflm generate (greedy, $THREADS threads) =="
 build/rooflm generate -m "$MODEL" -p "The three primary colors are" -n 48 --temp 0 -t "$THREADS"
 echo
-echo "== rooflm bench: baseline vs chain / tree speculation (n-gram drafters) and staged (the shipped draft head + prompt lookup) =="
+echo "== rooflm bench: baseline vs chain / tree / staged speculation (n-gram drafters) =="
 # `host` roofs come from `rooflm probe` (cached per CPU; the first run measures for ~15 s).
 build/rooflm bench -m "$MODEL" --prompts bench/prompts/main.jsonl --modes baseline,chain,tree,staged \
   -n 128 --temp 0 -t "$THREADS" --json out/bench.json --chart out/bench-roofline.svg --ops-chart out/bench-ops.svg

@@ -401,6 +401,14 @@ TEST(SpecDecode, BadConfigurationsNameTheFlag) {
   c = config(SpecMode::None);
   c.draft_path = tiny_gpt2_path();
   expect_error(c, "-d/--draft");
+  c = config(SpecMode::Staged);
+  c.shipped_head = true;  // tiny_llama has no head in heads/
+  expect_error(c, "--head");
+  c.draft_path = tiny_head_path();
+  expect_error(c, "--head");
+  c = config(SpecMode::None);
+  c.shipped_head = true;
+  expect_error(c, "--head");
   EXPECT_THROW(spec_mode_from_name("fast"), Error);
   try {
     spec_mode_from_name("fast");
