@@ -160,3 +160,41 @@ TEST(CLI, TuneFlag) {
   // plain ran with the attention-overlapped weight prefetch (the default, 2 threads, short context)
   EXPECT_EQ(plain, tokens("--tune attn_overlap_prefetch=0"));
 }
+
+// rooflm features: one file of each kind with consistent shapes, and bad input refused before
+// anything is written.
+TEST(CLI, FeaturesWritesConsistentNpyFiles) {
+  rooflm::test::TempDir t;
+  const std::string tiny = rooflm::test::source_dir() + "/tests/fixtures/tiny_llama/tiny_llama.gguf";
+  {
+    std::ofstream(t.file("text.jsonl")) << "{\"text\": \"the cat sat on the mat. the dog sat on the log.\"}\n";
+    std::ofstream(t.file("prompts.jsonl")) << "{\"prompt\": \"the cat\", \"chat\": false}\n";
+    std::ofstream(t.file("bad.jsonl")) << "{\"txt\": 1}\n";
+  }
+  const CmdResult r = run_rooflm("features -m " + tiny + " --text " + t.file("text.jsonl") + " --prompts " +
+                                 t.file("prompts.jsonl") + " --generate 5 --seq 8 --top-k 4 -t 1 --out " + t.file("f"));
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto npy_header = [&](const std::string& name) {
+    std::ifstream in(t.file("f/" + name), std::ios::binary);
+    std::string h(128, '\0');
+    in.read(h.data(), 128);
+    return h;
+  };
+  const std::string tokens = npy_header("tokens.npy");
+  ASSERT_EQ(tokens.substr(1, 5), "NUMPY");
+  const size_t at = tokens.find("'shape': (") + 10;
+  const long n = std::stol(tokens.substr(at));
+  EXPECT_GT(n, 10);
+  EXPECT_NE(npy_header("features.npy").find("(" + std::to_string(n) + ", 64)"), std::string::npos);
+  EXPECT_NE(npy_header("topk_ids.npy").find("(" + std::to_string(n) + ", 4)"), std::string::npos);
+  EXPECT_NE(npy_header("topk_probs.npy").find("'<f2'"), std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(t.file("f/starts.npy")));
+  EXPECT_TRUE(std::filesystem::exists(t.file("f/meta.json")));
+  EXPECT_FALSE(std::filesystem::exists(t.file("f.partial")));
+
+  expect_error("features -m " + tiny + " --text " + t.file("text.jsonl") + " --out " + t.file("f"), "already exists");
+  expect_error("features -m " + tiny + " --text " + t.file("bad.jsonl") + " --out " + t.file("g"), "string field 'text'");
+  expect_error("features -m " + tiny + " --out " + t.file("g"), "--text or --prompts");
+  expect_error("features -m " + tiny + " --text " + t.file("text.jsonl") + " --seq 1 --out " + t.file("g"), "--seq");
+  EXPECT_FALSE(std::filesystem::exists(t.file("g")));
+}
