@@ -17,7 +17,12 @@ start=$SECONDS
 scripts/setup.sh --build-dir build --models smollm2,gemma3
 # The draft-head training smoke test (TrainHead.Smoke) runs scripts/train_head.py: PyTorch,
 # NumPy and gguf from the package index (the main job does not need them).
-python3 -c "import torch, numpy, gguf" 2>/dev/null || python3 -m pip install --quiet torch numpy gguf
+if ! python3 -c "import torch, numpy, gguf" 2>/dev/null; then
+  echo "run_tests: installing torch, numpy and gguf from the package index"
+  # (Debian's own Python marks itself externally managed, PEP 668)
+  python3 -m pip install --quiet torch numpy gguf 2>/dev/null ||
+    python3 -m pip install --quiet --break-system-packages torch numpy gguf
+fi
 
 # Threaded suites for ThreadSanitizer (gtest names; ctest -R regex).
 TSAN_TESTS='^(ThreadPool|Matmul[A-Za-z]*|Attention|Ops|Weights|Session)\.'
