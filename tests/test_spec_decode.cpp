@@ -502,6 +502,17 @@ TEST(DraftHead, TargetSessionKeepsCommittedFeatures) {
   for (int64_t pos = 0; pos < (int64_t)prompt.size(); pos++)
     for (int64_t i = 0; i < d; i++) ASSERT_EQ(a.committed_feature(pos)[i], b.committed_feature(pos)[i]) << pos;
   EXPECT_THROW(a.committed_feature((int64_t)prompt.size()), Error);
+  // A tree forward whose accepted path skips a sibling: each committed feature is the one of
+  // its own node (the same as decoding the path), not of the batch row at its position.
+  const int64_t n0 = a.n_past();
+  ASSERT_GE(prompt.size(), 5u);
+  const int32_t toks[4] = {prompt[1], prompt[2], prompt[3], prompt[4]};
+  const int32_t parents[4] = {-1, 0, 0, 2};  // root; two children; a grandchild under the second
+  a.forward(toks, parents, 4, true);
+  a.commit({0, 2, 3});
+  for (int32_t t : {toks[0], toks[2], toks[3]}) b.decode(t);
+  for (int64_t pos = n0; pos < n0 + 3; pos++)
+    for (int64_t i = 0; i < d; i++) ASSERT_EQ(a.committed_feature(pos)[i], b.committed_feature(pos)[i]) << pos;
   SessionOptions plain;
   plain.n_ctx = 64;
   Session c(m, plain, pool);

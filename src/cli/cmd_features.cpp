@@ -22,6 +22,7 @@
 #include "roofline/probe.h"
 #include "core/threadpool.h"
 #include "decode/run.h"
+#include "decode/spec/draft_session.h"
 #include "io/npy.h"
 #include "model/model.h"
 #include "model/session.h"
@@ -136,21 +137,10 @@ class FeatureSink {
 
  private:
   void top_k(const float* logits, int64_t n) {
-    float mx = logits[0];
-    for (int64_t i = 1; i < n; i++) mx = std::max(mx, logits[i]);
-    double sum = 0;
-    for (int64_t i = 0; i < n; i++) sum += std::exp((double)(logits[i] - mx));
-    best_.clear();
-    for (int64_t i = 0; i < n; i++) {
-      if ((int)best_.size() == k_ && logits[i] <= best_.back().first) continue;
-      auto pos = std::upper_bound(best_.begin(), best_.end(), logits[i], [](float v, const auto& e) { return v > e.first; });
-      best_.insert(pos, {logits[i], (int32_t)i});
-      if ((int)best_.size() > k_) best_.pop_back();
-    }
+    spec::top_softmax(logits, n, k_, best_);
     for (int j = 0; j < k_; j++) {
-      id_row_[(size_t)j] = best_[(size_t)j].second;
-      const float p = (float)(std::exp((double)(best_[(size_t)j].first - mx)) / sum);
-      to_fp16(&p_row_[(size_t)j], &p, 1);
+      id_row_[(size_t)j] = best_[(size_t)j].token;
+      to_fp16(&p_row_[(size_t)j], &best_[(size_t)j].prob, 1);
     }
   }
 
@@ -161,7 +151,7 @@ class FeatureSink {
   std::vector<uint16_t> h_;
   std::vector<int32_t> id_row_;
   std::vector<uint16_t> p_row_;
-  std::vector<std::pair<float, int32_t>> best_;
+  std::vector<spec::Candidate> best_;
 };
 
 void run(const FeaturesArgs& a) {
@@ -184,6 +174,7 @@ void run(const FeaturesArgs& a) {
   auto model = Model::load(a.model);
   const ModelConfig& c = model->config();
   const Tokenizer& tok = model->tokenizer();
+  if (a.top_k > c.n_vocab) fail("--top-k ", a.top_k, ": the model has only ", c.n_vocab, " tokens");
   if (a.chat && !tok.has_chat_template()) fail("--chat: ", a.model, " has no chat template");
   ThreadPool pool(a.threads > 0 ? a.threads : roofline::available_threads());
   const int64_t V = c.n_vocab;

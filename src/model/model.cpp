@@ -66,9 +66,9 @@ const std::string& Model::weights_hash() const {
 }
 
 size_t Model::weight_bytes() const {
-  size_t n = weights_.tok_embd.nbytes() + weights_.pos_embd.nbytes();
+  // A draft head's embedding is the target's, counted there; its own input projection is here.
+  size_t n = (config_.draft_head ? weights_.fc.nbytes() : weights_.tok_embd.nbytes()) + weights_.pos_embd.nbytes();
   if (!config_.tied_embeddings) n += weights_.output.nbytes();
-  if (config_.draft_head) n += weights_.fc.nbytes() - weights_.tok_embd.nbytes();  // the target's table
   for (const auto& l : weights_.layers)
     n += l.wqkv.nbytes() + l.wq.nbytes() + l.wk.nbytes() + l.wv.nbytes() + l.wo.nbytes() + l.w_gate.nbytes() +
          l.w_up.nbytes() + l.w_down.nbytes();
