@@ -289,6 +289,11 @@ int register_all() {
       reg(t, s, 1, 2, KernelPath::Auto, true);
       reg(t, s, 64, 2, KernelPath::Auto, false);
     }
+  // Llama 3.2 1B's q/o projection (2048x2048, 1.2 MB in Q4_0: hot in L2) at verify batch sizes,
+  // one thread: the arithmetic side of the verify-cost bound, per kernel path.
+  for (DType t : {DType::Q4_0, DType::Q4_K})
+    for (int64_t n : {1, 2, 4, 8, 16, 32, 64})
+      for (KernelPath p : {KernelPath::Auto, KernelPath::AVX512}) reg(t, Shape{2048, 2048}, n, 1, p, false);
   for (DType t : {DType::Q4_1, DType::Q8_0, DType::Q4_K}) {
     const Shape s = t == DType::Q4_K ? Shape{576, 1536} : Shape{1536, 576};
     benchmark::RegisterBenchmark((std::string("prepare/") + dtype_name(t) + "/" + std::to_string(s.rows) + "x" +

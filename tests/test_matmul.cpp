@@ -672,10 +672,13 @@ TEST(KernelTuning, ParsesAssignmentsAndRejectsBadOnes) {
 
 // Every token count up to two full 8-wide tiles plus each remainder width (1-7), so a
 // remainder tile of the wrong width or a skipped token shows: bit-identical to the scalar path.
+// Rows of 3 blocks, and of more blocks than the AMX unpack ring holds (it wraps).
 TEST(Matmul, EveryTileRemainderBitIdentical) {
   std::mt19937 rng(2024);
-  for (DType t : {DType::Q4_1, DType::Q4_K, DType::Q8_0}) {
-    const int64_t cols = dtype_info(t).block_size == 32 ? 96 : 256, rows = 35, max_tok = 23;
+  for (DType t : {DType::Q4_1, DType::Q4_K, DType::Q8_0})
+  for (int64_t blocks : {3, 21}) {
+    const int64_t cols = dtype_info(t).block_size == 32 ? 32 * blocks : 256 * ((blocks + 7) / 8), rows = 35,
+                  max_tok = 23;
     auto raw = random_weights(t, rows, cols, rng);
     WeightMatrix w = make_weight(t, rows, cols, raw.data());
     prepare_weight(w);
@@ -689,7 +692,7 @@ TEST(Matmul, EveryTileRemainderBitIdentical) {
         std::vector<float> y((size_t)(n_tok * rows), NAN);
         matmul(w, x.data(), n_tok, y.data(), one, p);
         EXPECT_EQ(0, std::memcmp(y.data(), want.data(), 4 * y.size()))
-            << dtype_name(t) << " path=" << kernel_path_name(p) << " n_tok=" << n_tok;
+            << dtype_name(t) << " cols=" << cols << " path=" << kernel_path_name(p) << " n_tok=" << n_tok;
       }
     }
   }

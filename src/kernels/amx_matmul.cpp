@@ -16,8 +16,10 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/matmul.h"
 #include "kernels/quant.h"
 #include "kernels/quant_simd512.h"
+#include "kernels/tuning.h"
 
 #pragma GCC push_options
 #pragma GCC target("amx-tile,amx-int8,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,fma,f16c,avx2")
@@ -165,6 +167,11 @@ inline void st(int32_t* cb) {
   }
 }
 
+// The unpack ring: slots, and how many blocks ahead of its tile product a block is unpacked
+// (the products run 4 blocks ahead of the combine; the ring must outlast both).
+constexpr int64_t kRing = 16;
+constexpr int64_t kUnpackAhead = 8;
+
 template <Bits B, Scl S>
 void run(const QJob& j, int64_t g0, int64_t g1) {
   constexpr Rp16Layout L = rp16_layout<B, S>();
@@ -175,7 +182,12 @@ void run(const QJob& j, int64_t g0, int64_t g1) {
   const int64_t nb = a.nb;
   const int64_t n_amx = amx_tokens(a.n_tok);
   uint8_t* tmp = j.packed ? nullptr : scratch(2, j.gbytes);
-  uint8_t* unp = scratch(4, (size_t)nb * 512);
+  // For one or two token tiles, B tiles are unpacked just in time into a ring that stays in
+  // L1 (a whole group unpacked ahead no longer fits there beside the activations); for more,
+  // a group is unpacked once for all its tiles (BENCHMARKS.md, "AMX unpacking").
+  alignas(64) uint8_t ring[kRing * 512];
+  const bool jit = n_amx <= 16 * kernel_tuning().amx_jit_max_tiles;
+  uint8_t* unp = jit ? nullptr : scratch(4, (size_t)nb * 512);
   alignas(64) int32_t cbuf[4][512];  // [block & 3][C (K6: C0, C1)]
   load_cfg(k6);
   for (int64_t g = g0; g < g1; g++) {
@@ -186,8 +198,10 @@ void run(const QJob& j, int64_t g0, int64_t g1) {
       pack_group(*j.fmt, j.data, j.row_stride, j.rows, j.cols, g, tmp);
       grp = tmp;
     }
-    for (int64_t k = 0; k < nb; k++) unpack_b<B, S>(grp + L.bits_offset(k), unp + 512 * k);
-    barrier();
+    if (!jit) {
+      for (int64_t k = 0; k < nb; k++) unpack_b<B, S>(grp + L.bits_offset(k), unp + 512 * k);
+      barrier();
+    }
     const int64_t r0 = g * kGroupRows;
     const int64_t nr = j.rows - r0 < kGroupRows ? j.rows - r0 : kGroupRows;
     const __mmask16 rmask = (__mmask16)((1u << nr) - 1);
@@ -203,7 +217,13 @@ void run(const QJob& j, int64_t g0, int64_t g1) {
       // store takes long to become visible to vector loads: combining a tile stored one step
       // earlier measured ~1.2x slower). Block j uses tile register set j & 1 and cbuf[j & 3].
       const int8_t* qk = qt;
-      const uint8_t* bk = unp;
+      // block kk's B tile: unpacked kUnpackAhead blocks before its product
+      auto bk = [&](int64_t kk) { return jit ? ring + 512 * (kk & (kRing - 1)) : unp + 512 * kk; };
+      auto unpack_k = [&](int64_t kk) {
+        if (jit && kk < nb) unpack_b<B, S>(grp + L.bits_offset(kk), ring + 512 * (kk & (kRing - 1)));
+      };
+      for (int64_t kk = 0; kk < kUnpackAhead; kk++) unpack_k(kk);
+      barrier();
 #define ROOFLM_P1(cb, bb, sc, t, acc) \
   if (t < nv) post_one<S>(cb + 16 * t, cb + 256 + 16 * t, bb[t], sc, acc)
 #define post_k(cb, kk)                                                                          \
@@ -218,19 +238,21 @@ void run(const QJob& j, int64_t g0, int64_t g1) {
     ROOFLM_P1(cb, bb, sc, 15, a15);                                                             \
   } while (0)
       // prologue: C(0), C(1) stored; C(2), C(3) in flight
-      dp<S, 0>(qk, bk);
-      if (nb > 1) dp<S, 1>(qk + 512, bk + 512);
+      dp<S, 0>(qk, bk(0));
+      if (nb > 1) dp<S, 1>(qk + 512, bk(1));
       st<S, 0>(cbuf[0]);
-      if (nb > 2) dp<S, 0>(qk + 512 * 2, bk + 512 * 2);
+      if (nb > 2) dp<S, 0>(qk + 512 * 2, bk(2));
       if (nb > 1) st<S, 1>(cbuf[1]);
-      if (nb > 3) dp<S, 1>(qk + 512 * 3, bk + 512 * 3);
+      if (nb > 3) dp<S, 1>(qk + 512 * 3, bk(3));
       for (int64_t k = 0; k < nb; k += 2) {
+        unpack_k(k + kUnpackAhead);
+        unpack_k(k + kUnpackAhead + 1);
         if (k + 2 < nb) st<S, 0>(cbuf[(k + 2) & 3]);
-        if (k + 4 < nb) dp<S, 0>(qk + 512 * (k + 4), bk + 512 * (k + 4));
+        if (k + 4 < nb) dp<S, 0>(qk + 512 * (k + 4), bk(k + 4));
         if (k > 0) post_k(cbuf[(k - 1) & 3], k - 1);
         if (k + 1 < nb) {
           if (k + 3 < nb) st<S, 1>(cbuf[(k + 3) & 3]);
-          if (k + 5 < nb) dp<S, 1>(qk + 512 * (k + 5), bk + 512 * (k + 5));
+          if (k + 5 < nb) dp<S, 1>(qk + 512 * (k + 5), bk(k + 5));
           post_k(cbuf[k & 3], k);
         }
       }
@@ -259,7 +281,7 @@ bool amx_init() {
 
 int64_t amx_tokens(int64_t n_tok) {
   const int64_t full = n_tok / 16 * 16;
-  return n_tok - full >= kAmxTailMin ? n_tok : full;
+  return n_tok - full >= amx_min_tokens() ? n_tok : full;
 }
 
 void qgemm_amx(const QJob& j, int64_t g0, int64_t g1) {

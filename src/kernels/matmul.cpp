@@ -232,13 +232,7 @@ KernelPath best_kernel_path() {
   return KernelPath::Scalar;
 }
 
-int64_t amx_min_tokens() {
-  static const int64_t v = [] {
-    const char* e = std::getenv("ROOFLM_AMX_MIN_TOKENS");
-    return e ? std::max<int64_t>(1, std::atoll(e)) : kAmxTailMin;
-  }();
-  return v;
-}
+int64_t amx_min_tokens() { return std::max<int64_t>(1, kernel_tuning().amx_min_tokens); }
 
 void dequantize_row(DType type, const void* src, float* dst, int64_t n) {
   dequantize_row(type, src, dst, n, KernelPath::Auto);

@@ -109,8 +109,9 @@ void prepare_weights(WeightMatrix* const* ws, size_t n, ThreadPool* pool = nullp
 // one (bit-identical to the GGUF row), so the mapped file's pages stay released.
 void get_row(const WeightMatrix& w, int64_t row, float* dst);
 
-// Smallest n_tok for which the AMX path uses tiles (below it: AVX-512 VNNI). Default 8
-// (measured crossover); the environment variable ROOFLM_AMX_MIN_TOKENS overrides it.
+// Smallest n_tok for which the AMX path uses tiles (below it: AVX-512 VNNI), also the
+// smallest last partial tile AMX takes (a tile costs about as much as this many VNNI tokens):
+// kernel_tuning().amx_min_tokens.
 int64_t amx_min_tokens();
 
 }  // namespace rooflm

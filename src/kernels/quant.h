@@ -168,11 +168,6 @@ struct QJob {
   int64_t t0 = 0, t1 = -1;  // token range (t1 < 0: all tokens); used by the AVX-512 path
 };
 
-// AMX handles the 16-token tiles and a last partial tile of at least this many tokens;
-// fewer leftover tokens go to the AVX-512 VNNI kernels (a tile costs about as much as
-// this many VNNI tokens).
-constexpr int64_t kAmxTailMin = 8;
-
 // Compute output rows of groups [g0, g1) for all tokens (each path).
 void qgemm_scalar(const QJob& j, int64_t r0, int64_t r1);  // scalar works on GGUF rows
 void qgemm_avx2(const QJob& j, int64_t g0, int64_t g1);

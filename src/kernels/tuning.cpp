@@ -18,6 +18,8 @@ constexpr Field kFields[] = {
     {"matmul_min_parallel_bytes", &KernelTuning::matmul_min_parallel_bytes},
     {"attn_min_parallel_macs", &KernelTuning::attn_min_parallel_macs},
     {"attn_overlap_prefetch", &KernelTuning::attn_overlap_prefetch},
+    {"amx_jit_max_tiles", &KernelTuning::amx_jit_max_tiles},
+    {"amx_min_tokens", &KernelTuning::amx_min_tokens},
 };
 
 int64_t KernelTuning::*member_of(const std::string& name) {

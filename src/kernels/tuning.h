@@ -28,6 +28,13 @@ struct KernelTuning {
   // 1: while the caller runs an attention alone, the other threads prefetch the weights of
   // the o projection and the feed-forward's first matmul; 0: they wait. See session.cpp.
   int64_t attn_overlap_prefetch = 1;
+  // AMX: up to this many 16-token tiles, each block's B tile is unpacked just before its
+  // product into a ring that stays in L1; with more tiles, a row group is unpacked once
+  // ahead of them all. See src/kernels/amx_matmul.cpp.
+  int64_t amx_jit_max_tiles = 2;
+  // AMX tiles from this many tokens on, and for a last partial tile of at least this many
+  // (fewer go to the AVX-512 VNNI kernels; same results). See amx_min_tokens().
+  int64_t amx_min_tokens = 9;
 };
 
 // The process-wide settings (defaults above).
