@@ -244,7 +244,14 @@ void run(const QJob& j, int64_t g0, int64_t g1) {
       if (nb > 2) dp<S, 0>(qk + 512 * 2, bk(2));
       if (nb > 1) st<S, 1>(cbuf[1]);
       if (nb > 3) dp<S, 1>(qk + 512 * 3, bk(3));
+      // the next group's weights into L2 while this one computes (by the first token tile;
+      // hardware prefetchers stop at page boundaries)
+      const uint8_t* pf = tt == 0 && j.packed && g + 1 < g1 && kernel_tuning().amx_prefetch ? grp + j.gbytes : nullptr;
+      const int64_t pf_step = ((int64_t)j.gbytes / nb + 127) / 64 * 64;  // covers a group in nb / 2 steps
       for (int64_t k = 0; k < nb; k += 2) {
+        if (pf)
+          for (int64_t o = 0; o < pf_step && k / 2 * pf_step + o < (int64_t)j.gbytes; o += 64)
+            _mm_prefetch((const char*)pf + k / 2 * pf_step + o, _MM_HINT_T1);
         unpack_k(k + kUnpackAhead);
         unpack_k(k + kUnpackAhead + 1);
         if (k + 2 < nb) st<S, 0>(cbuf[(k + 2) & 3]);

@@ -20,6 +20,7 @@ constexpr Field kFields[] = {
     {"attn_overlap_prefetch", &KernelTuning::attn_overlap_prefetch},
     {"amx_jit_max_tiles", &KernelTuning::amx_jit_max_tiles},
     {"amx_min_tokens", &KernelTuning::amx_min_tokens},
+    {"amx_prefetch", &KernelTuning::amx_prefetch},
 };
 
 int64_t KernelTuning::*member_of(const std::string& name) {

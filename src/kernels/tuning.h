@@ -35,6 +35,8 @@ struct KernelTuning {
   // AMX tiles from this many tokens on, and for a last partial tile of at least this many
   // (fewer go to the AVX-512 VNNI kernels; same results). See amx_min_tokens().
   int64_t amx_min_tokens = 9;
+  // 1: the AMX kernel prefetches the next row group into L2 while it computes one.
+  int64_t amx_prefetch = 1;
 };
 
 // The process-wide settings (defaults above).
