@@ -579,7 +579,10 @@ TEST(KernelTuning, ResultsDoNotDependOnTheSettings) {
   const std::vector<std::string> settings = {"pf_dist=0", "pf_dist=1", "pf_dist=7", "pf_dist=1000",
                                              "pf_max_bytes=0", "pf_max_bytes=4096",
                                              "matmul_min_parallel_bytes=0",
-                                             "matmul_min_parallel_bytes=1000000000"};
+                                             "matmul_min_parallel_bytes=1000000000",
+                                             "amx_min_tokens=1", "amx_min_tokens=17",
+                                             "amx_jit_max_tiles=0", "amx_jit_max_tiles=4",
+                                             "amx_prefetch=0", "amx_prefetch=3"};
   for (DType t : {DType::Q4_1, DType::Q8_0, DType::Q4_K, DType::Q6_K}) {
     const int64_t cols = dtype_info(t).block_size == 32 ? 576 : 512;
     for (int64_t rows : {17, 300}) {
@@ -588,7 +591,7 @@ TEST(KernelTuning, ResultsDoNotDependOnTheSettings) {
       prepare_weight(w);
       for (int threads : {1, 2}) {
         ThreadPool pool(threads);
-        for (int64_t n_tok : {1, 3, 16}) {
+        for (int64_t n_tok : {1, 3, 16, 40}) {
           auto x = random_acts(n_tok, cols, rng);
           std::vector<float> want((size_t)(n_tok * rows)), got(want.size());
           kernel_tuning() = defaults;

@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
@@ -244,9 +245,13 @@ void run(const QJob& j, int64_t g0, int64_t g1) {
       if (nb > 2) dp<S, 0>(qk + 512 * 2, bk(2));
       if (nb > 1) st<S, 1>(cbuf[1]);
       if (nb > 3) dp<S, 1>(qk + 512 * 3, bk(3));
-      // the next group's weights into L2 while this one computes (by the first token tile;
-      // hardware prefetchers stop at page boundaries)
-      const uint8_t* pf = tt == 0 && j.packed && g + 1 < g1 && kernel_tuning().amx_prefetch ? grp + j.gbytes : nullptr;
+      // the weights amx_prefetch groups ahead into L2 while this one computes (by the first
+      // token tile; hardware prefetchers stop at page boundaries)
+      const int64_t pf_dist = kernel_tuning().amx_prefetch;
+      if (tt == 0 && j.packed && g == g0)  // the groups before the first one the loop prefetches
+        for (const uint8_t* p = grp + j.gbytes; p < j.packed + std::min(g1, g + pf_dist) * j.gbytes; p += 64)
+          _mm_prefetch((const char*)p, _MM_HINT_T1);
+      const uint8_t* pf = tt == 0 && j.packed && pf_dist > 0 && g + pf_dist < g1 ? grp + pf_dist * j.gbytes : nullptr;
       const int64_t pf_step = ((int64_t)j.gbytes / nb + 127) / 64 * 64;  // covers a group in nb / 2 steps
       for (int64_t k = 0; k < nb; k += 2) {
         if (pf)

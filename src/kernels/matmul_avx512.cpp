@@ -58,12 +58,11 @@ inline void tile_kernel(const uint8_t* grp, int64_t nb, const ActQ& a, int64_t t
 // 5-10% slower) and equal within 1% for 4- and 16-node verify forwards. With the scales of
 // all blocks after all bits (the earlier layout) 2 groups had been best and none 1.5x slower:
 // the hardware prefetcher follows one stream per group far better than two.
-// The software prefetch covers the first pf_max_bytes (1 MiB) of a thread's share only: the
-// long shares of the output projection (15 MB a thread for SmolLM2, 90 MB for Gemma 3) ran
-// 10-20% faster without it once the hardware prefetcher had the stream, while the feed-
-// forward's 0.55 MB shares need it all (cut at 256 KB they ran 5-10% slower). Decode steps
-// with the 1 MiB cut: SmolLM2 0.962-0.980 (four runs), Gemma 3 0.82-0.93 (two), 4-node
-// verify forwards 0.995.
+// On AMD the software prefetch covers the first pf_max_bytes (1 MiB) of a thread's share only:
+// Zen 4's hardware prefetcher then has the stream (the output projection's long shares ran
+// 10-20% faster without further software prefetches). On Intel it covers the whole share:
+// there the hardware prefetcher does not keep a share streaming from DRAM (BENCHMARKS.md,
+// "Whole-share prefetch on Intel").
 
 template <Bits B, Scl S>
 void run(const QJob& j, int64_t g0, int64_t g1) {

@@ -1,6 +1,7 @@
 #include "kernels/tuning.h"
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 
 #include "core/error.h"
@@ -33,7 +34,14 @@ int64_t KernelTuning::*member_of(const std::string& name) {
 }  // namespace
 
 KernelTuning& kernel_tuning() {
-  static KernelTuning t;
+  static KernelTuning t = [] {
+    KernelTuning d;
+    // Intel's hardware prefetchers do not keep a long share streaming from DRAM; AMD's do,
+    // and there the software prefetches only compete with them (BENCHMARKS.md).
+    __builtin_cpu_init();
+    if (!__builtin_cpu_is("amd")) d.pf_max_bytes = INT64_MAX;
+    return d;
+  }();
   return t;
 }
 

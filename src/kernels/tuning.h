@@ -16,9 +16,10 @@ struct KernelTuning {
   // AVX-512 quantized matmul: software prefetch distance in row groups (into L2); 0 turns
   // the software prefetch off. Zen 4: see src/kernels/matmul_avx512.cpp.
   int64_t pf_dist = 1;
-  // ... for the first this many bytes of each thread's share of a matrix only: by then the
-  // hardware prefetcher follows the stream, and further software prefetches only compete
-  // with it for miss buffers. See src/kernels/matmul_avx512.cpp.
+  // ... for the first this many bytes of each thread's share of a matrix only: on AMD Zen 4
+  // the hardware prefetcher then follows the stream, and further software prefetches only
+  // compete with it for miss buffers. The default is 1 MiB on AMD CPUs and no limit on others
+  // (kernel_tuning()). See src/kernels/matmul_avx512.cpp.
   int64_t pf_max_bytes = 1 << 20;
   // Quantized GEMVs reading fewer weight bytes than this run on the calling thread alone.
   int64_t matmul_min_parallel_bytes = 32 << 10;
@@ -35,7 +36,8 @@ struct KernelTuning {
   // AMX tiles from this many tokens on, and for a last partial tile of at least this many
   // (fewer go to the AVX-512 VNNI kernels; same results). See amx_min_tokens().
   int64_t amx_min_tokens = 9;
-  // 1: the AMX kernel prefetches the next row group into L2 while it computes one.
+  // The AMX kernel prefetches the row group this many groups ahead into L2 while it computes
+  // one (0: no software prefetch).
   int64_t amx_prefetch = 1;
 };
 
