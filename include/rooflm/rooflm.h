@@ -8,8 +8,9 @@
 //   auto r = rooflm::api::generate(model, model.chat_prompt("Hi"), o);
 //
 // Errors: every function here throws rooflm::Error (rooflm/error.h) with a message that names
-// the file, option field and value; std::bad_alloc when memory runs out. Nothing here keeps
-// global state: a Model owns its thread pool, a Session its KV cache.
+// the file, option field and value; std::bad_alloc when memory runs out. Nothing here exposes
+// global state: a Model owns its thread pool, a Session its KV cache. (Inside, the kernel tuning
+// and the profiler are still process-wide; the API leaves them at their defaults.)
 // Threads: a Model and everything made from it (sessions, samplers, generations) is used by one
 // thread at a time; separate models may run on separate threads.
 // (The public names live in rooflm::api because the library's internals own rooflm::Model.)
