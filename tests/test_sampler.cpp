@@ -21,7 +21,7 @@ std::vector<float> logits_of(const std::vector<double>& p) {
 
 TEST(Sampler, GreedyIsArgmaxAfterPenalty) {
   SamplerParams sp;
-  sp.temp = 0;
+  sp.temperature = 0;
   Sampler s(sp, 4);
   std::vector<float> l{0.1f, 3.0f, 2.9f, -1.0f};
   EXPECT_EQ(s.sample(l.data(), {}), 1);
@@ -58,7 +58,7 @@ TEST(Sampler, FiltersGiveExactDistributions) {
   auto l = logits_of(p);
   std::vector<float> out(5);
   SamplerParams sp;
-  sp.temp = 1;
+  sp.temperature = 1;
   sp.top_k = 0; sp.top_p = 1; sp.min_p = 0;
   {
     Sampler s(sp, 5);
@@ -87,7 +87,7 @@ TEST(Sampler, FiltersGiveExactDistributions) {
     EXPECT_NEAR(out[2], 0.15 / 0.85, 1e-6);
     EXPECT_EQ(out[3], 0.0f);
   }
-  sp.min_p = 0; sp.temp = 0.5f;  // p^(1/T) renormalised
+  sp.min_p = 0; sp.temperature = 0.5f;  // p^(1/T) renormalised
   {
     Sampler s(sp, 5);
     s.probabilities(l.data(), {}, out.data());
@@ -101,7 +101,7 @@ TEST(Sampler, SameSeedSameTokensAndFrequenciesMatch) {
   std::vector<double> p{0.5, 0.3, 0.2};
   auto l = logits_of(p);
   SamplerParams sp;
-  sp.temp = 1; sp.top_k = 0; sp.top_p = 1; sp.min_p = 0; sp.seed = 123;
+  sp.temperature = 1; sp.top_k = 0; sp.top_p = 1; sp.min_p = 0; sp.seed = 123;
   Sampler a(sp, 3), b(sp, 3);
   std::vector<int> counts(3, 0);
   const int N = 60000;
@@ -127,7 +127,7 @@ TEST(Sampler, RejectsBadParameters) {
   sp.top_p = 0;
   EXPECT_THROW(Sampler(sp, 3), Error);
   sp = {};
-  sp.temp = -1;
+  sp.temperature = -1;
   EXPECT_THROW(Sampler(sp, 3), Error);
   sp = {};
   sp.top_k = -2;

@@ -127,7 +127,7 @@ TEST(Session, KVTypesAgreeAndOthersAreRefused) {
     Session c(m, so, pool);
     FAIL() << "expected an error for a Q8_0 KV cache";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("KV cache type: expected f32 or f16"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("SessionOptions::kv_type: expected f32 or f16"), std::string::npos) << e.what();
   }
 }
 

@@ -47,7 +47,7 @@ const Model& tiny_llama() {
 
 SamplerParams greedy(float penalty = 1.0f) {
   SamplerParams sp;
-  sp.temp = 0;
+  sp.temperature = 0;
   sp.repeat_penalty = penalty;
   return sp;
 }
@@ -281,7 +281,7 @@ TEST(SpecDecode, SamplingReproducesTheTargetJointDistribution) {
   const Model& m = tiny_llama();
   const auto prompt = m.tokenizer().encode("the cat sat on the mat. the cat sat on the", true, false);
   SamplerParams sp;
-  sp.temp = 1.0f;
+  sp.temperature = 1.0f;
   sp.top_k = 3;
   sp.top_p = 1.0f;
   sp.min_p = 0.0f;
@@ -373,47 +373,47 @@ TEST(SpecDecode, SamplingReproducesTheTargetJointDistribution) {
 TEST(SpecDecode, BadConfigurationsNameTheFlag) {
   const Model& m = tiny_llama();
   ThreadPool pool(1);
-  auto expect_error = [&](SpecConfig c, const std::string& flag, int64_t n_ctx = 128) {
+  auto expect_error = [&](SpecConfig c, const std::string& field, int64_t n_ctx = 128) {
     try {
       make_spec(c, m, greedy(), n_ctx, pool);
-      ADD_FAILURE() << "no error for " << flag;
+      ADD_FAILURE() << "no error for " << field;
     } catch (const Error& e) {
-      EXPECT_NE(std::string(e.what()).find(flag), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(field), std::string::npos) << e.what();
     }
   };
   SpecConfig c = config(SpecMode::Tree);
   c.tree_size = 0;
-  expect_error(c, "--tree-size");
+  expect_error(c, "SpecOptions::tree_size");
   c.tree_size = 200;
-  expect_error(c, "--tree-size", 128);  // 201 nodes do not fit 128 rows
+  expect_error(c, "SpecOptions::tree_size", 128);  // 201 nodes do not fit 128 rows
   c = config(SpecMode::Chain);
   c.draft_len = 0;
-  expect_error(c, "--draft-len");
+  expect_error(c, "SpecOptions::draft_len");
   c = config(SpecMode::Tree);
   c.tree_width = 0;
-  expect_error(c, "--tree-width");
+  expect_error(c, "SpecOptions::tree_width");
   c.tree_width = 2;
   c.tree_shape = "star";
-  expect_error(c, "--tree-shape");
+  expect_error(c, "SpecOptions::tree_shape");
   c = config(SpecMode::Staged);
   c.ngram_corpus = "/nonexistent/corpus.txt";
-  expect_error(c, "--ngram-corpus");
+  expect_error(c, "SpecOptions::ngram_corpus");
   c = config(SpecMode::None);
   c.draft_path = tiny_gpt2_path();
-  expect_error(c, "-d/--draft");
+  expect_error(c, "SpecOptions::draft_path");
   c = config(SpecMode::Staged);
   c.shipped_head = true;  // tiny_llama has no head in heads/
-  expect_error(c, "--head");
+  expect_error(c, "SpecOptions::shipped_head");
   c.draft_path = tiny_head_path();
-  expect_error(c, "--head");
+  expect_error(c, "SpecOptions::shipped_head");
   c = config(SpecMode::None);
   c.shipped_head = true;
-  expect_error(c, "--head");
+  expect_error(c, "SpecOptions::shipped_head");
   EXPECT_THROW(spec_mode_from_name("fast"), Error);
   try {
     spec_mode_from_name("fast");
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("--spec"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("SpecOptions::mode"), std::string::npos);
   }
 }
 

@@ -54,7 +54,7 @@ std::vector<int32_t> encode_chat(const char* text) {
 
 SamplerParams greedy() {
   SamplerParams sp;
-  sp.temp = 0;
+  sp.temperature = 0;
   return sp;
 }
 
@@ -174,7 +174,7 @@ TEST(SpecSmolLM2, FirstTwoSampledTokensFollowTheTarget) {
   // A prompt the n-gram drafter continues well, so proposals are accepted and rejected.
   const auto prompt = encode_raw("red green blue, red green blue, red green blue, red green");
   SamplerParams sp;
-  sp.temp = 1.5f;
+  sp.temperature = 1.5f;
   sp.top_k = 3;
   sp.top_p = 1;
   sp.min_p = 0;
@@ -248,16 +248,16 @@ TEST(SpecSmolLM2, BadInputsNameTheFlag) {
   SpecConfig c = mode(SpecMode::Chain);
   c.draft_path = test::source_dir() + "/tests/fixtures/tiny_llama/tiny_llama.gguf";
   std::string e = error_of(c, 256);
-  EXPECT_NE(e.find("-d/--draft"), std::string::npos) << e;
+  EXPECT_NE(e.find("SpecOptions::draft_path"), std::string::npos) << e;
   EXPECT_NE(e.find("vocabulary"), std::string::npos) << e;
   c = mode(SpecMode::Tree);
   c.tree_size = 0;
-  EXPECT_NE(error_of(c, 256).find("--tree-size"), std::string::npos);
+  EXPECT_NE(error_of(c, 256).find("SpecOptions::tree_size"), std::string::npos);
   c.tree_size = 300;
-  EXPECT_NE(error_of(c, 256).find("--tree-size"), std::string::npos);  // beyond the context
+  EXPECT_NE(error_of(c, 256).find("SpecOptions::tree_size"), std::string::npos);  // beyond the context
   c = mode(SpecMode::Staged);
   c.ngram_corpus = test::temp_path("missing_corpus.txt");
-  EXPECT_NE(error_of(c, 256).find("--ngram-corpus"), std::string::npos);
+  EXPECT_NE(error_of(c, 256).find("SpecOptions::ngram_corpus"), std::string::npos);
 
   // The same through the CLI: exit status 1 and one line naming the flag.
   const std::string bin = test::rooflm_binary();

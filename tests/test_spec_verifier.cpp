@@ -53,7 +53,7 @@ std::vector<float> log_of(const std::vector<double>& p) {
 
 SamplerParams plain(uint64_t seed) {
   SamplerParams sp;
-  sp.temp = 1;
+  sp.temperature = 1;
   sp.top_k = 0;
   sp.top_p = 1;
   sp.min_p = 0;
@@ -199,7 +199,7 @@ TEST(SpecVerifier, SampledThenDeterministicSiblings) {
 TEST(SpecVerifier, FiltersAreTheTargetDistribution) {
   // With temperature/top-k/top-p the output follows Sampler::probabilities, not the raw p.
   SamplerParams sp = plain(11);
-  sp.temp = 0.7f;
+  sp.temperature = 0.7f;
   sp.top_k = 4;
   sp.top_p = 0.9f;
   Sampler ref(sp, (int64_t)kP.size());
@@ -277,7 +277,7 @@ TEST(SpecVerifier, TwoLevelTreeJointDistribution) {
 
 TEST(SpecVerifier, GreedyFollowsArgmaxWithPenalty) {
   SamplerParams sp;
-  sp.temp = 0;
+  sp.temperature = 0;
   sp.repeat_penalty = 2.0f;
   const int V = 4;
   Sampler sampler(sp, V);

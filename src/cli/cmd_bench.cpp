@@ -43,7 +43,7 @@ struct BenchOptions {
   int64_t context = 128;
   int rounds = 9;
   SamplerParams sampling;
-  BenchOptions() { sampling.temp = 0; }  // greedy by default: outputs are checked against the baseline
+  BenchOptions() { sampling.temperature = 0; }  // greedy by default: outputs are checked against the baseline
 };
 
 // --verify-curve: the cost of a verify forward of N nodes against its bound (bench/verify_curve.h).
@@ -141,7 +141,7 @@ void run_bench_command(const BenchOptions& o) {
   info.n_prompts = plan.prompts.size();
   info.chat = chat;
   info.n_predict = o.n_predict;
-  info.temp = o.sampling.temp;
+  info.temp = o.sampling.temperature;
   info.seed = o.sampling.seed;
   info.threads = o.threads;
   info.warmup = o.warmup;
@@ -199,7 +199,7 @@ void register_bench(CLI::App& app) {
   b->add_option("--limit", o->limit, "Use only the first K prompts (default: all)");
   b->add_option("--modes", o->modes, "Comma-separated modes: baseline, chain, tree, staged (default: all four)");
   b->add_option("-n,--n-predict", o->n_predict, "Tokens to generate per prompt (default 128)");
-  b->add_option("--temp", o->sampling.temp, "Temperature; 0 = greedy, checked equal to baseline (default 0)");
+  b->add_option("--temp", o->sampling.temperature, "Temperature; 0 = greedy, checked equal to baseline (default 0)");
   b->add_option("--seed", o->sampling.seed, "Random seed for --temp > 0 (default 42)");
   b->add_option("-t,--threads", o->threads, "Threads (default: all cores)");
   b->add_option("--tune", o->tune, "Kernel settings NAME=V[,NAME=V] (src/kernels/tuning.h; default: the measured ones)");

@@ -154,7 +154,7 @@ void register_generate(CLI::App& app) {
   g->add_option("-n,--n-predict", o->n_predict, "Tokens to generate (default 128)");
   g->add_option("-c,--ctx", o->n_ctx, "Context size (default: prompt + n, capped by the model)");
   g->add_option("-t,--threads", o->threads, "Threads (default: all cores)");
-  g->add_option("--temp", o->sampling.temp, "Temperature; 0 = greedy (default 0.8)");
+  g->add_option("--temp", o->sampling.temperature, "Temperature; 0 = greedy (default 0.8)");
   g->add_option("--top-k", o->sampling.top_k, "Top-k, 0 = off (default 40)");
   g->add_option("--top-p", o->sampling.top_p, "Top-p, 1 = off (default 0.95)");
   g->add_option("--min-p", o->sampling.min_p, "Min-p, 0 = off (default 0.05)");

@@ -1,9 +1,10 @@
 // rooflm: generate | bench | roofline | probe | features. Errors from any subcommand are printed as
-// one line naming what was wrong, with exit status 1.
+// one line naming what was wrong (the flag, where the library named an option field), with exit status 1.
 #include <cstdio>
 #include <exception>
 
 #include "cli/commands.h"
+#include "cli/flag_names.h"
 #include "core/error.h"
 
 int main(int argc, char** argv) {
@@ -20,7 +21,7 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const rooflm::Error& e) {
     std::fflush(stdout);
-    std::fprintf(stderr, "rooflm: error: %s\n", e.what());
+    std::fprintf(stderr, "rooflm: error: %s\n", rooflm::cli::with_flag_names(e.what()).c_str());
     return 1;
   } catch (const std::bad_alloc&) {
     std::fflush(stdout);

@@ -1,15 +1,12 @@
-// Errors: one exception type carrying a message that names the file/field/argument
-// and what was expected. The CLI catches it, prints it and exits non-zero.
+// Errors: one exception type (rooflm::Error, public in rooflm/error.h) carrying a message that
+// names the file/field/option and what was expected. The CLI catches it, prints it and exits non-zero.
 #pragma once
-#include <stdexcept>
-#include <string>
 #include <sstream>
+#include <string>
+
+#include "rooflm/error.h"
 
 namespace rooflm {
-
-struct Error : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 // fail("tensor ", name, ": offset ", off, " past end of file") -> throws Error.
 template <typename... Args>

@@ -24,20 +24,21 @@ int64_t context_for(const ModelConfig& cfg, int64_t n_prompt, int64_t n_predict,
   if (n_prompt > cfg.n_ctx_train)
     fail("prompt of ", n_prompt, " tokens is longer than the model's context of ", cfg.n_ctx_train, " tokens");
   if (need > cfg.n_ctx_train)
-    fail("-n ", n_predict, ": prompt (", n_prompt, " tokens) + ", n_predict, " new tokens exceed the model's context of ",
-         cfg.n_ctx_train, " tokens");
+    fail("GenerateOptions::n_predict ", n_predict, ": prompt (", n_prompt, " tokens) + ", n_predict,
+         " new tokens exceed the model's context of ", cfg.n_ctx_train, " tokens");
   const int64_t n_ctx = n_ctx_flag > 0 ? n_ctx_flag : std::min<int64_t>(cfg.n_ctx_train, (need + 255) / 256 * 256);
-  // An explicit -c below prompt + n is honoured: generation stops when the cache is full, with
+  // An explicit n_ctx below prompt + n is honoured: generation stops when the cache is full, with
   // stop reason "context" (the prompt itself must fit).
   if (n_ctx < n_prompt)
-    fail("-c ", n_ctx_flag, ": the prompt (", n_prompt, " tokens) does not fit a context of ", n_ctx, " tokens");
+    fail("GenerateOptions::n_ctx ", n_ctx_flag, ": the prompt (", n_prompt, " tokens) does not fit a context of ", n_ctx,
+         " tokens");
   return n_ctx;
 }
 
-DType kv_type_from_name(const std::string& name, const char* flag) {
+DType kv_type_from_name(const std::string& name, const char* what) {
   if (name == "f16") return DType::F16;
   if (name == "f32") return DType::F32;
-  fail(flag, ": expected f16 or f32, got '", name, "'");
+  fail(what, ": expected f16 or f32, got '", name, "'");
 }
 
 GenerationRun run_generation(const Model& model, ThreadPool& pool, const std::vector<int32_t>& prompt,

@@ -8,13 +8,15 @@
 
 namespace rooflm {
 
-void SamplerParams::validate() const {
-  if (!std::isfinite(temp) || temp < 0) fail("--temp: expected a number >= 0, got ", temp);
-  if (top_k < 0) fail("--top-k: expected >= 0 (0 = off), got ", top_k);
-  if (!(top_p > 0 && top_p <= 1)) fail("--top-p: expected a number in (0, 1], got ", top_p);
-  if (!(min_p >= 0 && min_p < 1)) fail("--min-p: expected a number in [0, 1), got ", min_p);
-  if (!(repeat_penalty > 0) || !std::isfinite(repeat_penalty)) fail("--repeat-penalty: expected a number > 0, got ", repeat_penalty);
-  if (repeat_last_n < 0) fail("--repeat-last-n: expected >= 0, got ", repeat_last_n);
+void api::SamplerOptions::validate() const {
+  if (!std::isfinite(temperature) || temperature < 0)
+    fail("SamplerOptions::temperature: expected a number >= 0, got ", temperature);
+  if (top_k < 0) fail("SamplerOptions::top_k: expected >= 0 (0 = off), got ", top_k);
+  if (!(top_p > 0 && top_p <= 1)) fail("SamplerOptions::top_p: expected a number in (0, 1], got ", top_p);
+  if (!(min_p >= 0 && min_p < 1)) fail("SamplerOptions::min_p: expected a number in [0, 1), got ", min_p);
+  if (!(repeat_penalty > 0) || !std::isfinite(repeat_penalty))
+    fail("SamplerOptions::repeat_penalty: expected a number > 0, got ", repeat_penalty);
+  if (repeat_last_n < 0) fail("SamplerOptions::repeat_last_n: expected >= 0, got ", repeat_last_n);
 }
 
 namespace {
@@ -112,13 +114,13 @@ void Sampler::probabilities(const float* logits, const std::vector<int32_t>& his
     float m = work_[0];
     for (int64_t i = 1; i < n; i++) m = std::max(m, work_[(size_t)i]);
     double sum = 0;
-    for (int64_t i = 0; i < n; i++) sum += (probs[i] = std::exp((work_[(size_t)i] - m) / params_.temp));
+    for (int64_t i = 0; i < n; i++) sum += (probs[i] = std::exp((work_[(size_t)i] - m) / params_.temperature));
     const float inv = (float)(1.0 / sum);
     for (int64_t i = 0; i < n; i++) probs[i] *= inv;
     return;
   }
   double sum = 0;
-  for (int64_t i = 0; i < n; i++) sum += (probs_[(size_t)i] = std::exp((work_[(size_t)cand_[(size_t)i]] - mx) / params_.temp));
+  for (int64_t i = 0; i < n; i++) sum += (probs_[(size_t)i] = std::exp((work_[(size_t)cand_[(size_t)i]] - mx) / params_.temperature));
   // top-p: the smallest prefix whose mass reaches top_p.
   int64_t keep = n;
   if (params_.top_p < 1.0f) {

@@ -1,7 +1,7 @@
 // Token sampling: greedy, temperature, top-k, top-p, min-p, repetition penalty, seeded.
 //
 // Order (as in Hugging Face generate): repetition penalty on the raw logits, then
-// temperature, then top-k, top-p and min-p on the tempered distribution. temp <= 0 is
+// temperature, then top-k, top-p and min-p on the tempered distribution. temperature <= 0 is
 // greedy (argmax after the penalty). The random stream is our own xoshiro256** seeded
 // by splitmix64, so a seed gives the same tokens on every platform and build.
 // probabilities() exposes the exact distribution sampled from, which lossless
@@ -10,21 +10,12 @@
 #include <cstdint>
 #include <vector>
 
+#include "rooflm/options.h"
+
 namespace rooflm {
 
-struct SamplerParams {
-  float temp = 0.8f;
-  int top_k = 40;             // 0 = off
-  float top_p = 0.95f;        // 1 = off
-  float min_p = 0.05f;        // 0 = off
-  float repeat_penalty = 1.0f;  // 1 = off
-  int repeat_last_n = 64;
-  uint64_t seed = 42;
-
-  bool greedy() const { return temp <= 0.0f; }
-  bool penalizes() const { return repeat_penalty != 1.0f && repeat_last_n != 0; }
-  void validate() const;      // throws Error naming the flag
-};
+// The public option struct (rooflm/options.h), one definition for the API and the internals.
+using SamplerParams = api::SamplerOptions;
 
 class Rng {
  public:

@@ -85,15 +85,15 @@ inline void each_row(ThreadPool& pool, int n, const F& fn) {
 Session::Session(const Model& model, const SessionOptions& opts, ThreadPool& pool)
     : model_(model), pool_(pool) {
   const ModelConfig& c = model.config();
-  if (opts.n_ctx < 1) fail("context size: expected at least 1, got ", opts.n_ctx);
-  if (opts.max_batch < 1) fail("batch size: expected at least 1, got ", opts.max_batch);
-  if (opts.max_logits < 1) fail("max logits: expected at least 1, got ", opts.max_logits);
+  if (opts.n_ctx < 1) fail("SessionOptions::n_ctx: expected at least 1, got ", opts.n_ctx);
+  if (opts.max_batch < 1) fail("SessionOptions::max_batch: expected at least 1, got ", opts.max_batch);
+  if (opts.max_logits < 1) fail("SessionOptions::max_logits: expected at least 1, got ", opts.max_logits);
   n_ctx_ = std::min<int64_t>(opts.n_ctx, c.n_ctx_train);
   max_batch_ = (int)std::min<int64_t>(opts.max_batch, n_ctx_);
   max_logits_ = std::min(opts.max_logits, max_batch_);
   kv_dim_ = c.kv_dim();
   if (opts.kv_type != DType::F32 && opts.kv_type != DType::F16)
-    fail("KV cache type: expected f32 or f16, got ", dtype_name(opts.kv_type));
+    fail("SessionOptions::kv_type: expected f32 or f16, got ", dtype_name(opts.kv_type));
   kv_type_ = opts.kv_type;
   kv_row_bytes_ = (size_t)kv_dim_ * (kv_type_ == DType::F16 ? 2 : 4);
   kv_rows_ = k_cache_rows(n_ctx_);
@@ -104,7 +104,7 @@ Session::Session(const Model& model, const SessionOptions& opts, ThreadPool& poo
   const uint64_t avail = available_memory();
   if (avail > 0 && kv_need > avail)
     fail("KV cache for a context of ", n_ctx_, " tokens needs ", kv_need / 1048576, " MiB but only ", avail / 1048576,
-         " MiB of memory are available; use a smaller context (-c)");
+         " MiB of memory are available; use a smaller context (SessionOptions::n_ctx)");
   kv_.assign((size_t)kv_need, 0);
   x_.resize((size_t)(B * d));
   xn_.resize((size_t)(B * d));

@@ -8,10 +8,10 @@
 
 namespace rooflm::spec {
 
-void check_same_vocab(const Model& target, const Model& draft, const char* flag) {
+void check_same_vocab(const Model& target, const Model& draft, const char* option) {
   const auto& a = target.tokenizer().spec().tokens;
   const auto& b = draft.tokenizer().spec().tokens;
-  const std::string what = std::string(flag) + " " + draft.path();
+  const std::string what = std::string(option) + " " + draft.path();
   if (a.size() != b.size())
     fail(what, ": the draft model's vocabulary has ", b.size(), " tokens but the target's has ", a.size(),
          "; speculative decoding needs a draft model with the target's tokenizer");

@@ -13,9 +13,9 @@
 
 namespace rooflm::spec {
 
-// Throws Error naming `flag` unless the two models share the tokenizer vocabulary (same
+// Throws Error naming `option` unless the two models share the tokenizer vocabulary (same
 // tokens in the same order) and the same logit width.
-void check_same_vocab(const Model& target, const Model& draft, const char* flag);
+void check_same_vocab(const Model& target, const Model& draft, const char* option);
 
 class DraftSession {
  public:

@@ -95,12 +95,12 @@ void NgramDrafter::propose_after(const std::vector<int32_t>& extra, const DraftL
   build_tree(*this, t, tree);
 }
 
-std::vector<std::vector<int32_t>> load_corpus(const std::string& path, const Tokenizer& tok, const std::string& flag) {
+std::vector<std::vector<int32_t>> load_corpus(const std::string& path, const Tokenizer& tok, const std::string& option) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) fail(flag, ": cannot open '", path, "'");
+  if (!in) fail(option, ": cannot open '", path, "'");
   std::stringstream ss;
   ss << in.rdbuf();
-  if (in.bad()) fail(flag, ": cannot read '", path, "'");
+  if (in.bad()) fail(option, ": cannot read '", path, "'");
   const std::string text = ss.str();
   std::vector<std::vector<int32_t>> docs;
   constexpr size_t kBlock = 8192;
@@ -116,7 +116,7 @@ std::vector<std::vector<int32_t>> load_corpus(const std::string& path, const Tok
     if (!ids.empty()) docs.push_back(std::move(ids));
     start = end;
   }
-  if (docs.empty()) fail(flag, ": '", path, "' holds no text");
+  if (docs.empty()) fail(option, ": '", path, "' holds no text");
   return docs;
 }
 

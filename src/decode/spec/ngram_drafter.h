@@ -61,7 +61,7 @@ class NgramDrafter : public Drafter, private CandidateSource {
 
 // Reads a text file and tokenizes it (no BOS) into documents: blocks of about 8k characters
 // cut at blank lines (or line ends), each tokenized alone; n-grams do not cross blocks.
-// Throws Error naming `flag` when the file cannot be read or holds no tokens.
-std::vector<std::vector<int32_t>> load_corpus(const std::string& path, const Tokenizer& tok, const std::string& flag);
+// Throws Error naming `option` when the file cannot be read or holds no tokens.
+std::vector<std::vector<int32_t>> load_corpus(const std::string& path, const Tokenizer& tok, const std::string& option);
 
 }  // namespace rooflm::spec

@@ -19,6 +19,7 @@ namespace rooflm::spec {
 
 namespace {
 constexpr int kMaxTreeSize = 511;  // the target session's batch holds the tree and its root
+constexpr int kInnerTreeSize = 12;  // staged: the draft model's own n-gram trees
 }
 
 SpecMode spec_mode_from_name(const std::string& name) {
@@ -26,7 +27,7 @@ SpecMode spec_mode_from_name(const std::string& name) {
   if (name == "chain") return SpecMode::Chain;
   if (name == "tree") return SpecMode::Tree;
   if (name == "staged") return SpecMode::Staged;
-  fail("--spec: expected none, chain, tree or staged, got '", name, "'");
+  fail("SpecOptions::mode: expected none, chain, tree or staged, got '", name, "'");
 }
 
 const char* spec_mode_name(SpecMode m) {
@@ -39,31 +40,10 @@ const char* spec_mode_name(SpecMode m) {
   return "?";
 }
 
-void SpecConfig::validate() const {
-  if (draft_len < 1) fail("--draft-len: expected at least 1 token, got ", draft_len);
-  if (draft_len > kMaxTreeSize) fail("--draft-len: expected at most ", kMaxTreeSize, ", got ", draft_len);
-  if (tree_size < 1) fail("--tree-size: expected at least 1 candidate, got ", tree_size);
-  if (tree_size > kMaxTreeSize) fail("--tree-size: expected at most ", kMaxTreeSize, " candidates, got ", tree_size);
-  if (tree_width < 1) fail("--tree-width: expected at least 1, got ", tree_width);
-  if (tree_width > 64) fail("--tree-width: expected at most 64, got ", tree_width);
-  if (tree_shape != "dynamic" && tree_shape != "sparse")
-    fail("--tree-shape: expected dynamic or sparse, got '", tree_shape, "'");
-  if (shipped_head && !draft_path.empty()) fail("--head and -d/--draft: choose one drafter");
-  if (mode == SpecMode::None) {
-    if (shipped_head) fail("--head: a draft head needs --spec chain, tree or staged");
-    if (!draft_path.empty()) fail("-d/--draft: a draft model needs --spec chain, tree or staged");
-    if (!ngram_corpus.empty()) fail("--ngram-corpus: needs --spec chain, tree or staged");
-  }
-  if (mode == SpecMode::Chain && !draft_path.empty() && !ngram_corpus.empty())
-    fail("--ngram-corpus: --spec chain with a draft model (-d) uses no n-gram drafter");
-  if (mode == SpecMode::Tree && !draft_path.empty() && !ngram_corpus.empty())
-    fail("--ngram-corpus: --spec tree with a draft model (-d) uses no n-gram drafter");
-}
-
-SpecLimits SpecConfig::limits() const {
+SpecLimits spec_limits(const SpecConfig& cfg) {
   SpecLimits l;
-  l.depth = draft_len;
-  l.size = mode == SpecMode::Chain ? draft_len : tree_size;
+  l.depth = cfg.draft_len;
+  l.size = cfg.mode == SpecMode::Chain ? cfg.draft_len : cfg.tree_size;
   return l;
 }
 
@@ -111,9 +91,9 @@ SpecSetup make_spec(const SpecConfig& cfg, const Model& target, const SamplerPar
   cfg.validate();
   SpecSetup s;
   if (cfg.mode == SpecMode::None) return s;
-  s.limits = cfg.limits();
+  s.limits = spec_limits(cfg);
   if ((int64_t)s.limits.size + 1 > n_ctx)
-    fail(cfg.mode == SpecMode::Chain ? "--draft-len " : "--tree-size ", s.limits.size, ": a tree of ",
+    fail(cfg.mode == SpecMode::Chain ? "SpecOptions::draft_len " : "SpecOptions::tree_size ", s.limits.size, ": a tree of ",
          s.limits.size + 1, " nodes (with its root) does not fit the context of ", n_ctx, " tokens");
   s.max_logits = s.limits.size + 1;
   if (cfg.adaptive) {
@@ -124,13 +104,14 @@ SpecSetup make_spec(const SpecConfig& cfg, const Model& target, const SamplerPar
   const TreeShape shape = cfg.mode == SpecMode::Chain ? TreeShape::Chain : tree_shape_from_name(cfg.tree_shape);
 
   std::vector<std::vector<int32_t>> corpus;
-  if (!cfg.ngram_corpus.empty()) corpus = load_corpus(cfg.ngram_corpus, target.tokenizer(), "--ngram-corpus");
+  if (!cfg.ngram_corpus.empty()) corpus = load_corpus(cfg.ngram_corpus, target.tokenizer(), "SpecOptions::ngram_corpus");
 
   std::string head = !cfg.draft_path.empty() && Model::is_draft_head(cfg.draft_path) ? cfg.draft_path : "";
   if (cfg.shipped_head) {
     head = find_shipped_head(target);
     if (head.empty())
-      fail("--head: no draft head made for ", target.path(), " in heads/ or ROOFLM_HEADS (scripts/train_head.py makes one)");
+      fail("SpecOptions::shipped_head: no draft head made for ", target.path(),
+           " in heads/ or ROOFLM_HEADS (scripts/train_head.py makes one)");
   }
   if (!head.empty()) {
     s.draft_model = Model::load_draft_head(head, target);
@@ -144,13 +125,13 @@ SpecSetup make_spec(const SpecConfig& cfg, const Model& target, const SamplerPar
   }
   if (!cfg.draft_path.empty()) {
     s.draft_model = Model::load(cfg.draft_path);
-    check_same_vocab(target, *s.draft_model, "-d/--draft");
+    check_same_vocab(target, *s.draft_model, "SpecOptions::draft_path");
     const int64_t draft_ctx =
         std::min<int64_t>(s.draft_model->config().n_ctx_train, n_ctx + cfg.draft_len + cfg.tree_size + 2);
     if (cfg.mode == SpecMode::Staged) {
       StagedOptions o;
       o.tree = {TreeShape::Dynamic, cfg.draft_len, cfg.tree_width, cfg.tree_size, 1};
-      o.inner.tree = {TreeShape::Dynamic, cfg.draft_len, cfg.tree_width, SpecConfig::kInnerTreeSize, 1};
+      o.inner.tree = {TreeShape::Dynamic, cfg.draft_len, cfg.tree_width, kInnerTreeSize, 1};
       o.sampling = sampling;
       s.drafter = std::make_unique<StagedDrafter>(*s.draft_model, o, std::move(corpus), draft_ctx, pool);
     } else {
@@ -170,3 +151,30 @@ SpecSetup make_spec(const SpecConfig& cfg, const Model& target, const SamplerPar
 }
 
 }  // namespace rooflm::spec
+
+namespace rooflm {
+
+void api::SpecOptions::validate() const {
+  using spec::kMaxTreeSize;
+  if (draft_len < 1) fail("SpecOptions::draft_len: expected at least 1 token, got ", draft_len);
+  if (draft_len > kMaxTreeSize) fail("SpecOptions::draft_len: expected at most ", kMaxTreeSize, ", got ", draft_len);
+  if (tree_size < 1) fail("SpecOptions::tree_size: expected at least 1 candidate, got ", tree_size);
+  if (tree_size > kMaxTreeSize)
+    fail("SpecOptions::tree_size: expected at most ", kMaxTreeSize, " candidates, got ", tree_size);
+  if (tree_width < 1) fail("SpecOptions::tree_width: expected at least 1, got ", tree_width);
+  if (tree_width > 64) fail("SpecOptions::tree_width: expected at most 64, got ", tree_width);
+  if (tree_shape != "dynamic" && tree_shape != "sparse")
+    fail("SpecOptions::tree_shape: expected dynamic or sparse, got '", tree_shape, "'");
+  if (shipped_head && !draft_path.empty()) fail("SpecOptions::shipped_head and SpecOptions::draft_path: choose one drafter");
+  if (mode == spec::SpecMode::None) {
+    if (shipped_head) fail("SpecOptions::shipped_head: a draft head needs SpecOptions::mode chain, tree or staged");
+    if (!draft_path.empty()) fail("SpecOptions::draft_path: a draft model needs SpecOptions::mode chain, tree or staged");
+    if (!ngram_corpus.empty()) fail("SpecOptions::ngram_corpus: needs SpecOptions::mode chain, tree or staged");
+  }
+  if (mode == spec::SpecMode::Chain && !draft_path.empty() && !ngram_corpus.empty())
+    fail("SpecOptions::ngram_corpus: SpecOptions::mode chain with a draft model (SpecOptions::draft_path) uses no n-gram drafter");
+  if (mode == spec::SpecMode::Tree && !draft_path.empty() && !ngram_corpus.empty())
+    fail("SpecOptions::ngram_corpus: SpecOptions::mode tree with a draft model (SpecOptions::draft_path) uses no n-gram drafter");
+}
+
+}  // namespace rooflm

@@ -1,18 +1,21 @@
-// Speculative-decoding configuration as the CLI sees it (--spec, -d, --draft-len,
-// --tree-size, --tree-width, --tree-shape, --ngram-corpus), its validation (errors name the
-// flag), and the drafter it builds.
+// Speculative-decoding configuration: the public SpecOptions (rooflm/options.h, which
+// documents the modes), its validation (errors name the SpecOptions field; the CLI adds its
+// flag names), and the drafter it builds.
 //
-//   mode     with -d DRAFT                          without a draft model
+// Which drafter each mode builds:
+//   mode     with draft_path                        without a draft model
 //   chain    draft model chain of K                 n-gram chain (prompt lookup + Katz) of K
 //   tree     draft-model tree (dynamic or sparse)   Katz trigram tree (dynamic or sparse)
 //   staged   draft model sped up by n-grams: its    prompt lookup + Katz trigram tree
 //            greedy chain + alternatives as a tree  (the n-gram stage alone)
-// -d may also name a draft head (docs/DRAFT_HEADS.md), which drafts from the target's own
-// features: a chain (chain), a dynamic tree (tree), or a dynamic tree with prompt-lookup
-// branches (staged). --head drafts with the model's shipped head (heads/, or the folders in
-// ROOFLM_HEADS; an error when none matches). Not the default: on the machine measured so far
-// the n-gram stage is faster (BENCHMARKS.md, session 12).
-// K = --draft-len (depth), N = --tree-size (candidates, root excluded), W = --tree-width.
+// draft_path may also name a draft head (docs/DRAFT_HEADS.md), which drafts from the target's
+// own features: a chain (chain), a dynamic tree (tree), or a dynamic tree with prompt-lookup
+// branches (staged). shipped_head drafts with the model's shipped head (heads/, or the folders
+// in ROOFLM_HEADS; an error when none matches). Not the default: on the machine measured so far
+// the n-gram stage is faster (BENCHMARKS.md).
+// K = draft_len (depth), N = tree_size (candidates, root excluded), W = tree_width.
+// The defaults are caps: the adaptive budget (budget.h) decides per step how much of the tree
+// to verify; 12 levels catch long verbatim repeats, 16 candidates is where the gain flattens.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -24,41 +27,20 @@
 #include "decode/spec/drafter.h"
 #include "decode/spec/speculative.h"
 #include "model/model.h"
+#include "rooflm/options.h"
 
 namespace rooflm::spec {
 
-enum class SpecMode { None, Chain, Tree, Staged };
-SpecMode spec_mode_from_name(const std::string& name);  // Error names --spec
+using SpecMode = api::SpecMode;
+using SpecConfig = api::SpecOptions;  // one definition for the API and the internals
+SpecMode spec_mode_from_name(const std::string& name);  // Error names SpecOptions::mode
 const char* spec_mode_name(SpecMode m);
 
-struct SpecConfig {
-  // Defaults from measurements with SmolLM2-135M Q4_1 on the 2-core host (see the README):
-  // the adaptive budget (budget.h) decides per step how much of the drafted tree to verify,
-  // so these are caps: 12 levels catch long verbatim repeats; 16 candidates is where the
-  // gain flattens even if verification were free (offline replay of greedy outputs).
-  static constexpr int kDefaultDraftLen = 12;
-  static constexpr int kDefaultTreeSize = 16;
-  static constexpr int kDefaultTreeWidth = 4;
-  static constexpr int kInnerTreeSize = 12;  // staged: the draft model's own n-gram trees
-
-  SpecMode mode = SpecMode::None;
-  std::string draft_path;             // -d/--draft
-  int draft_len = kDefaultDraftLen;   // --draft-len
-  int tree_size = kDefaultTreeSize;   // --tree-size
-  int tree_width = kDefaultTreeWidth; // --tree-width
-  std::string tree_shape = "dynamic"; // --tree-shape
-  std::string ngram_corpus;           // --ngram-corpus
-  bool adaptive = true;               // --tree-adapt on|off: verify only the worthwhile prefix
-  bool shipped_head = false;          // --head: draft with the model's shipped head
-
-  // Checks the flags alone (ranges, combinations).
-  void validate() const;
-  // Candidate limits of one tree in this mode.
-  SpecLimits limits() const;
-};
+// Candidate limits of one tree in cfg's mode.
+SpecLimits spec_limits(const SpecConfig& cfg);
 
 struct SpecSetup {
-  std::unique_ptr<Model> draft_model;  // when -d was given
+  std::unique_ptr<Model> draft_model;  // when draft_path (or shipped_head) was given
   std::unique_ptr<Drafter> drafter;
   std::unique_ptr<TreeBudget> budget;  // when adaptive (limits.budget points to it)
   SpecLimits limits;

@@ -17,7 +17,7 @@ SessionOptions staged_session_options(const StagedOptions& o, int64_t n_ctx) {
   return so;
 }
 SamplerParams greedy_of(SamplerParams p) {
-  p.temp = 0;
+  p.temperature = 0;
   return p;
 }
 }  // namespace
