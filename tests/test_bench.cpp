@@ -159,12 +159,12 @@ TEST(BenchPrompts, CommittedMainSetAndFileErrors) {
   EXPECT_EQ(p[0].id, "HumanEval/0");
   EXPECT_EQ(p[4].id, "mt_bench/81");
   EXPECT_NE(p[4].text.find("Hawaii"), std::string::npos);
-  expect_error([] { load_prompt_file("/no/such/prompts.jsonl"); }, {"--prompts", "/no/such/prompts.jsonl"});
+  expect_error([] { load_prompt_file("/no/such/prompts.jsonl"); }, {"prompt file", "/no/such/prompts.jsonl"});
   const std::string path = test::temp_path("bad_prompts.jsonl");
   {
     std::ofstream(path) << "{\"prompt\": \"a\"}\n{\"prompt\": 1}\n";
   }
-  expect_error([&] { load_prompt_file(path); }, {"--prompts", "bad_prompts.jsonl:2", "expected a string"});
+  expect_error([&] { load_prompt_file(path); }, {"prompt file", "bad_prompts.jsonl:2", "expected a string"});
   std::filesystem::remove(path);
 }
 
@@ -301,11 +301,11 @@ TEST(BenchRunner, ModesParseRotateAndValidate) {
   ASSERT_EQ(m.size(), 4u);
   EXPECT_EQ(m[0].spec.mode, spec::SpecMode::None);
   EXPECT_EQ(m[3].spec.mode, spec::SpecMode::Staged);
-  expect_error([&] { parse_modes("baseline,fast", base); }, {"--modes", "'fast'", "baseline, chain, tree, staged"});
-  expect_error([&] { parse_modes("tree,tree", base); }, {"--modes", "twice"});
-  expect_error([&] { parse_modes("baseline,,tree", base); }, {"--modes"});
+  expect_error([&] { parse_modes("baseline,fast", base); }, {"BenchPlan::modes", "'fast'", "baseline, chain, tree, staged"});
+  expect_error([&] { parse_modes("tree,tree", base); }, {"BenchPlan::modes", "twice"});
+  expect_error([&] { parse_modes("baseline,,tree", base); }, {"BenchPlan::modes"});
   base.draft_path = "draft.gguf";
-  expect_error([&] { parse_modes("baseline", base); }, {"-d/--draft", "no speculative mode"});
+  expect_error([&] { parse_modes("baseline", base); }, {"SpecOptions::draft_path", "no speculative mode"});
   EXPECT_TRUE(parse_modes("baseline,staged", base)[0].spec.draft_path.empty());  // baseline ignores -d
   EXPECT_EQ(mode_order(4, 0), (std::vector<size_t>{0, 1, 2, 3}));
   EXPECT_EQ(mode_order(4, 1), (std::vector<size_t>{1, 2, 3, 0}));

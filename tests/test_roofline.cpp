@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/flag_names.h"
 #include "core/error.h"
 #include "roofline/chart.h"
 #include "roofline/hardware.h"
@@ -139,8 +140,8 @@ TEST(RooflineHardware, AllPresetsValidAndDistinct) {
 }
 
 TEST(RooflineHardware, UnknownPresetListsNames) {
-  expect_error([] { resolve_hardware("a100"); }, {"--hw", "a100", "a100-80gb-pcie", "host"});
-  expect_error([] { resolve_hardware(""); }, {"--hw", "empty"});
+  expect_error([] { resolve_hardware("a100"); }, {"hardware", "a100", "a100-80gb-pcie", "host"});
+  expect_error([] { resolve_hardware(""); }, {"hardware", "empty"});
   expect_error([] { resolve_hardware("/nonexistent/dir/hw.json"); }, {"/nonexistent/dir/hw.json", "no such file"});
 }
 
@@ -167,7 +168,7 @@ TEST(RooflineHardware, UserJsonParses) {
   EXPECT_EQ(select_compute(h, "fp32", "").name, "fp32");
   EXPECT_EQ(select_compute(h, "fp16", "").name, "fp16 tensor");
   EXPECT_EQ(select_compute(h, "fp16", "int8").name, "int8 tensor");
-  expect_error([&] { select_compute(h, "fp16", "fp64"); }, {"--compute", "fp64", "my-gpu"});
+  expect_error([&] { select_compute(h, "fp16", "fp64"); }, {"compute roof", "fp64", "my-gpu"});
 }
 
 TEST(RooflineHardware, UserJsonErrors) {
@@ -438,12 +439,12 @@ TEST(RooflineModel, PhaseParsing) {
   EXPECT_EQ(parse_phase("tree:16").tokens_per_seq(500), 16);
   EXPECT_EQ(parse_phase("init").tokens_per_seq(500), 500);
   EXPECT_EQ(parse_phase_list("init, ar,tree:112").size(), 3u);
-  expect_error([] { parse_phase("tree:"); }, {"--phases", "tree:N"});
-  expect_error([] { parse_phase("tree:0"); }, {"--phases", "N >= 1"});
-  expect_error([] { parse_phase("tree:abc"); }, {"--phases", "tree:abc"});
-  expect_error([] { parse_phase("decode"); }, {"--phases", "decode", "init, ar, draft or tree:N"});
-  expect_error([] { parse_phase_list(""); }, {"--phases", "empty"});
-  expect_error([] { parse_phase_list("init,,ar"); }, {"--phases", "empty item"});
+  expect_error([] { parse_phase("tree:"); }, {"phases", "tree:N"});
+  expect_error([] { parse_phase("tree:0"); }, {"phases", "N >= 1"});
+  expect_error([] { parse_phase("tree:abc"); }, {"phases", "tree:abc"});
+  expect_error([] { parse_phase("decode"); }, {"phases", "decode", "init, ar, draft or tree:N"});
+  expect_error([] { parse_phase_list(""); }, {"phases", "empty"});
+  expect_error([] { parse_phase_list("init,,ar"); }, {"phases", "empty item"});
 }
 
 TEST(RooflineModel, PresetsAndErrors) {
@@ -459,9 +460,9 @@ TEST(RooflineModel, PresetsAndErrors) {
   EXPECT_FALSE(model_preset("gpt2-xl").gated_ffn);
   EXPECT_EQ(model_preset("gpt2-xl").n_head, 25);
   EXPECT_EQ(resolve_model("gpt2-l").name, "gpt2-large");
-  expect_error([] { resolve_model("llama-3b"); }, {"--model", "llama-3b", "llama-33b"});
-  expect_error([] { resolve_model("/no/such/model.gguf"); }, {"--model", "does not exist"});
-  expect_error([] { resolve_model("/no/such/config.json"); }, {"--model", "does not exist"});
+  expect_error([] { resolve_model("llama-3b"); }, {"model", "llama-3b", "llama-33b"});
+  expect_error([] { resolve_model("/no/such/model.gguf"); }, {"model", "does not exist"});
+  expect_error([] { resolve_model("/no/such/config.json"); }, {"model", "does not exist"});
 }
 
 TEST(RooflineModel, HuggingFaceConfig) {
@@ -895,35 +896,35 @@ TEST(RooflineChart, BadRequestsNameTheArgument) {
   auto bad = [](RooflineRequest r, std::initializer_list<const char*> parts) { expect_error([&] { build_roofline(r); }, parts); };
   RooflineRequest r = req();
   r.model = "";
-  bad(r, {"--model", "required"});
+  bad(r, {"RooflineRequest::model", "required"});
   r = req(), r.hw = "";
-  bad(r, {"--hw", "required"});
+  bad(r, {"RooflineRequest::hw", "required"});
   r = req(), r.hw = "tpu-v5";
-  bad(r, {"--hw", "tpu-v5"});
+  bad(r, {"RooflineRequest::hw", "tpu-v5"});
   r = req(), r.model = "llama-9b";
-  bad(r, {"--model", "llama-9b"});
+  bad(r, {"RooflineRequest::model", "llama-9b"});
   r = req(), r.phases = "init,tree:x";
-  bad(r, {"--phases", "tree:x"});
+  bad(r, {"RooflineRequest::phases", "tree:x"});
   r = req(), r.seq = "";
-  bad(r, {"--seq", "empty"});
+  bad(r, {"RooflineRequest::seq", "empty"});
   r = req(), r.batch = "1,0";
-  bad(r, {"--batch", "positive"});
+  bad(r, {"RooflineRequest::batch", "positive"});
   r = req(), r.weights = "q9";
-  bad(r, {"--weights", "q9"});
+  bad(r, {"RooflineRequest::weights", "q9"});
   r = req(), r.kv = "fp4x";
-  bad(r, {"--kv", "fp4x"});
+  bad(r, {"RooflineRequest::kv", "fp4x"});
   r = req(), r.ops = "qkv,mlp";
-  bad(r, {"--ops", "mlp"});
+  bad(r, {"RooflineRequest::ops", "mlp"});
   r = req(), r.profile = "/no/such/profile.json";
-  bad(r, {"--profile", "/no/such/profile.json"});
+  bad(r, {"RooflineRequest::profile", "/no/such/profile.json"});
   r = req(), r.ref_points = {"nolabel"};
-  bad(r, {"--ref-point", "LABEL=INTENSITY:PERF"});
+  bad(r, {"RooflineRequest::ref_points", "LABEL=INTENSITY:PERF"});
   r = req(), r.labels = "medusa";
-  bad(r, {"--labels", "medusa"});
+  bad(r, {"RooflineRequest::labels", "medusa"});
   r = req(), r.tree_kv = "both";
-  bad(r, {"--tree-kv", "both"});
+  bad(r, {"RooflineRequest::tree_kv", "both"});
   r = req(), r.compute = "fp64";
-  bad(r, {"--compute", "fp64"});
+  bad(r, {"RooflineRequest::compute", "fp64"});
 }
 
 // ------------------------------------------------------------------ CLI
@@ -935,7 +936,11 @@ void run_cli(std::vector<std::string> args) {
   cli::register_probe(app);
   std::vector<const char*> argv = {"rooflm"};
   for (const auto& a : args) argv.push_back(a.c_str());
-  app.parse((int)argv.size(), argv.data());
+  try {  // as main() prints it: the library names option fields, the CLI its flags
+    app.parse((int)argv.size(), argv.data());
+  } catch (const Error& e) {
+    throw Error(cli::with_flag_names(e.what()));
+  }
 }
 }  // namespace
 

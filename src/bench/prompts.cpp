@@ -129,7 +129,7 @@ std::vector<BenchPrompt> load_prompt_file(const std::string& path, const std::st
   try {
     return parse_prompt_file(text, path);
   } catch (const Error& e) {
-    fail(what, ": ", e.what());  // "--prompts: file.jsonl:3: ..."
+    fail(what, ": ", e.what());  // "prompt file: file.jsonl:3: ..."
   }
 }
 

@@ -24,7 +24,7 @@ struct BenchPrompt {
 // also when the text holds no prompt at all.
 std::vector<BenchPrompt> parse_prompt_file(std::string_view text, const std::string& source_name);
 
-// Reads and parses a file; errors name `what` (e.g. "--prompts") and the path.
-std::vector<BenchPrompt> load_prompt_file(const std::string& path, const std::string& what = "--prompts");
+// Reads and parses a file; errors name `what` (e.g. "prompt file") and the path.
+std::vector<BenchPrompt> load_prompt_file(const std::string& path, const std::string& what = "prompt file");
 
 }  // namespace rooflm

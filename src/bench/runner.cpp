@@ -12,21 +12,21 @@ namespace rooflm::bench {
 
 std::vector<BenchMode> parse_modes(const std::string& list, const spec::SpecConfig& base) {
   std::vector<BenchMode> modes;
-  for (const auto& name : roofline::split_list(list, "--modes")) {
+  for (const auto& name : roofline::split_list(list, "BenchPlan::modes")) {
     BenchMode m{name, base};
     if (name == "baseline") m.spec.mode = spec::SpecMode::None;
     else if (name == "chain") m.spec.mode = spec::SpecMode::Chain;
     else if (name == "tree") m.spec.mode = spec::SpecMode::Tree;
     else if (name == "staged") m.spec.mode = spec::SpecMode::Staged;
-    else fail("--modes: unknown mode '", name, "'; expected a comma-separated list of baseline, chain, tree, staged");
+    else fail("BenchPlan::modes: unknown mode '", name, "'; expected a comma-separated list of baseline, chain, tree, staged");
     for (const auto& other : modes)
-      if (other.name == name) fail("--modes: '", name, "' is listed twice");
+      if (other.name == name) fail("BenchPlan::modes: '", name, "' is listed twice");
     if (m.spec.mode == spec::SpecMode::None) m.spec.draft_path.clear(), m.spec.ngram_corpus.clear(), m.spec.shipped_head = false;
     m.spec.validate();
     modes.push_back(std::move(m));
   }
   const bool any_spec = std::any_of(modes.begin(), modes.end(), [](const BenchMode& m) { return m.spec.mode != spec::SpecMode::None; });
-  if (!base.draft_path.empty() && !any_spec) fail("-d/--draft: --modes '", list, "' has no speculative mode (chain, tree, staged)");
+  if (!base.draft_path.empty() && !any_spec) fail("SpecOptions::draft_path: BenchPlan::modes '", list, "' has no speculative mode (chain, tree, staged)");
   return modes;
 }
 

@@ -122,7 +122,7 @@ void pick_roof(const roofline::ProbeResult& p, double bytes, VerifyCurve& c) {
                          [&](const roofline::BandwidthMeasurement& b) { return b.level == level && b.bytes_per_s > 0; });
   if (bw == p.bandwidth.end()) {  // a probe without that level: its last (largest) one
     if (p.bandwidth.empty() || !(p.bandwidth.back().bytes_per_s > 0))
-      fail("--verify-curve: the probe result has no read bandwidth (run rooflm probe)");
+      fail("verify curve: the probe result has no read bandwidth (run rooflm probe)");
     bw = p.bandwidth.end() - 1;
   }
   c.roof_level = bw->level;
@@ -168,7 +168,7 @@ void compute_bounds(VerifyCurve& c) {
 VerifyCurve measure_verify_curve(const Model& model, ThreadPool& pool, const VerifyCurveOptions& opt,
                                  const roofline::ProbeResult& probe,
                                  const std::function<void(const std::string&)>& progress) {
-  if (opt.nodes.empty() || opt.nodes.front() != 1) fail("--verify-curve: the node counts must include 1");
+  if (opt.nodes.empty() || opt.nodes.front() != 1) fail("VerifyCurveOptions::nodes: the node counts must include 1");
   const ModelConfig& cfg = model.config();
   const int max_n = opt.nodes.back();
   VerifyCurve c;
@@ -322,7 +322,7 @@ nlohmann::ordered_json verify_curve_json(const VerifyCurve& c) {
 }
 
 std::string verify_curve_svg(const VerifyCurve& c) {
-  if (c.points.empty()) fail("--chart: no points to draw");
+  if (c.points.empty()) fail("verify-cost chart: no points to draw");
   const double W = 760, H = 500, left = 78, right = 170, top = 70, bottom = 60;
   const double pw = W - left - right, ph = H - top - bottom;
   const double x_lo = std::log2((double)c.points.front().nodes), x_hi = std::log2((double)c.points.back().nodes);
@@ -337,7 +337,7 @@ std::string verify_curve_svg(const VerifyCurve& c) {
   }
   for (const VerifyPoint& p : c.points)
     if (!(p.steps > 0 && std::isfinite(p.steps)) || !(bound_in_steps(p) > 0 && std::isfinite(bound_in_steps(p))))
-      fail("--chart: a point has no positive cost (nodes ", p.nodes, ")");
+      fail("verify-cost chart: a point has no positive cost (nodes ", p.nodes, ")");
   const double y_lo = std::log10(y_min * 0.8), y_hi = std::log10(y_max * 1.3);
   auto X = [&](double n) { return left + (x_hi > x_lo ? (std::log2(n) - x_lo) / (x_hi - x_lo) : 0.5) * pw; };
   auto Y = [&](double s) { return top + ph - (std::log10(s) - y_lo) / (y_hi - y_lo) * ph; };

@@ -149,7 +149,7 @@ HardwareSpec hardware_preset(const std::string& name) {
   for (const auto& p : presets())
     if (p.name == k) return p;
   if (k == "host") return host_hardware();
-  fail("--hw: unknown hardware preset '", name, "' (expected one of ", joined_names(),
+  fail("unknown hardware preset '", name, "' (expected one of ", joined_names(),
        ", or a path to a hardware .json file)");
 }
 
@@ -234,7 +234,7 @@ HardwareSpec hardware_from_json(const std::string& text, const std::string& orig
 }
 
 HardwareSpec hardware_from_json_file(const std::string& path) {
-  return hardware_from_json(read_file(path, "--hw hardware file"), path);
+  return hardware_from_json(read_file(path, "hardware file"), path);
 }
 
 HardwareSpec resolve_hardware(const std::string& arg, const std::string& what) {

@@ -66,12 +66,12 @@ HardwareSpec hardware_from_json(const std::string& json_text, const std::string&
 HardwareSpec hardware_from_json_file(const std::string& path);
 // `--hw` argument: a preset name, or a path to a JSON file (anything ending in .json or
 // containing '/'). Errors name `what` (e.g. "--hw").
-HardwareSpec resolve_hardware(const std::string& arg, const std::string& what = "--hw");
+HardwareSpec resolve_hardware(const std::string& arg, const std::string& what = "hardware");
 
 // Picks the compute roof analytic predictions use: `override_name` if non-empty (by name or
 // format; Error naming `what` if absent), else for fp32 weights a roof with format fp32 if
 // the hardware has one, else primary().
 const ComputeRoof& select_compute(const HardwareSpec& hw, const std::string& weight_format,
-                                  const std::string& override_name, const std::string& what = "--compute");
+                                  const std::string& override_name, const std::string& what = "compute roof");
 
 }  // namespace rooflm::roofline

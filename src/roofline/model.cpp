@@ -103,7 +103,7 @@ ModelShape model_preset(const std::string& name) {
     m.tied_embeddings = p.tied;
     return m;
   }
-  fail("--model: unknown model preset '", name, "' (expected one of ", preset_list(),
+  fail("unknown model preset '", name, "' (expected one of ", preset_list(),
        ", or a .gguf file, a config.json or a directory holding one)");
 }
 
@@ -204,7 +204,7 @@ ModelShape model_from_hf_config(const std::string& path) {
   std::string p = path;
   std::error_code ec;
   if (std::filesystem::is_directory(p, ec)) p = (std::filesystem::path(p) / "config.json").string();
-  return model_from_hf_config_text(read_file(p, "--model config"), p);
+  return model_from_hf_config_text(read_file(p, "model config"), p);
 }
 
 ModelShape resolve_model(const std::string& arg, const std::string& what) {

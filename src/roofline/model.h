@@ -69,7 +69,7 @@ ModelShape model_from_gguf(const std::string& path);
 ModelShape model_from_hf_config(const std::string& path);
 ModelShape model_from_hf_config_text(const std::string& json_text, const std::string& origin);
 // `--model`: a preset name, a .gguf file, a config.json file or a directory with config.json.
-ModelShape resolve_model(const std::string& arg, const std::string& what = "--model");
+ModelShape resolve_model(const std::string& arg, const std::string& what = "model");
 
 enum class PhaseKind { init, ar, tree, draft };
 struct Phase {
@@ -78,8 +78,8 @@ struct Phase {
   std::string name() const;  // "init", "ar", "tree:16", "draft"
   int64_t tokens_per_seq(int64_t seq) const;  // init: seq; ar/draft: 1; tree: n
 };
-Phase parse_phase(const std::string& s, const std::string& what = "--phases");
-std::vector<Phase> parse_phase_list(const std::string& s, const std::string& what = "--phases");
+Phase parse_phase(const std::string& s, const std::string& what = "phases");
+std::vector<Phase> parse_phase_list(const std::string& s, const std::string& what = "phases");
 
 struct NumberFormat {
   std::string name;       // canonical: fp32, fp16, bf16, fp8, int8, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k, q6_k, ...

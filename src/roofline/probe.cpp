@@ -577,7 +577,7 @@ ProbeResult run_probe(const ProbeOptions& opt) {
   };
   std::vector<int> cpus = allowed_cpus();
   int threads = opt.threads > 0 ? opt.threads : (int)cpus.size();
-  if (threads > 1024) fail("probe --threads: ", threads, " is too many");
+  if (threads > 1024) fail("probe threads: ", threads, " is too many");
 
   ProbeResult r;
   r.cpu_model = cpu_model_name();

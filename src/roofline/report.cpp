@@ -49,11 +49,11 @@ RefPoint parse_ref_point(const std::string& s) {
   size_t eq = s.rfind('=');
   size_t colon = eq == std::string::npos ? std::string::npos : s.find(':', eq);
   if (eq == std::string::npos || eq == 0 || colon == std::string::npos)
-    fail("--ref-point: expected LABEL=INTENSITY:PERF (e.g. 'Baseline (paper)=1:200G'), got '", s, "'");
+    fail("RooflineRequest::ref_points: expected LABEL=INTENSITY:PERF (e.g. 'Baseline (paper)=1:200G'), got '", s, "'");
   RefPoint r;
   r.label = s.substr(0, eq);
-  r.x = parse_si(s.substr(eq + 1, colon - eq - 1), "--ref-point '" + s + "' intensity");
-  r.y = parse_si(s.substr(colon + 1), "--ref-point '" + s + "' performance");
+  r.x = parse_si(s.substr(eq + 1, colon - eq - 1), "RooflineRequest::ref_points '" + s + "' intensity");
+  r.y = parse_si(s.substr(colon + 1), "RooflineRequest::ref_points '" + s + "' performance");
   return r;
 }
 
@@ -87,43 +87,43 @@ RooflineResult build_roofline(const RooflineRequest& req) {
   const bool have_model = !req.model.empty();
   const bool have_profile = !req.profile.empty();
   if (!have_model && !have_profile)
-    fail("--model: required (a preset: ", join(model_preset_names(), ", "),
-         "; or a .gguf / config.json path), unless --profile gives measured points");
+    fail("RooflineRequest::model: required (a preset: ", join(model_preset_names(), ", "),
+         "; or a .gguf / config.json path), unless RooflineRequest::profile gives measured points");
   if (req.hw.empty() && !have_profile)
-    fail("--hw: required (a preset: ", join(hardware_preset_names(), ", "), "; or a hardware .json file)");
+    fail("RooflineRequest::hw: required (a preset: ", join(hardware_preset_names(), ", "), "; or a hardware .json file)");
   if (req.labels != "rooflm" && req.labels != "paper")
-    fail("--labels: expected 'rooflm' or 'paper', got '", req.labels, "'");
+    fail("RooflineRequest::labels: expected 'rooflm' or 'paper', got '", req.labels, "'");
   const bool paper = req.labels == "paper";
   if (req.tree_kv != "shared" && req.tree_kv != "per-candidate")
-    fail("--tree-kv: expected 'shared' or 'per-candidate', got '", req.tree_kv, "'");
+    fail("RooflineRequest::tree_kv: expected 'shared' or 'per-candidate', got '", req.tree_kv, "'");
   if (req.attention != "fused" && req.attention != "unfused")
-    fail("--attention: expected 'fused' or 'unfused', got '", req.attention, "'");
-  if (!(req.accept >= 1)) fail("--accept: expected tokens accepted per tree pass >= 1, got ", req.accept);
+    fail("RooflineRequest::attention: expected 'fused' or 'unfused', got '", req.attention, "'");
+  if (!(req.accept >= 1)) fail("RooflineRequest::accept: expected tokens accepted per tree pass >= 1, got ", req.accept);
 
   // Parse everything before the (possibly slow) hardware/probe step.
-  std::vector<Phase> phases = parse_phase_list(req.phases, "--phases");
+  std::vector<Phase> phases = parse_phase_list(req.phases, "RooflineRequest::phases");
   std::vector<int64_t> seqs, batches;
-  for (const auto& s : split_list(req.seq, "--seq")) seqs.push_back(parse_positive_int(s, "--seq"));
-  for (const auto& b : split_list(req.batch, "--batch")) batches.push_back(parse_positive_int(b, "--batch"));
+  for (const auto& s : split_list(req.seq, "RooflineRequest::seq")) seqs.push_back(parse_positive_int(s, "RooflineRequest::seq"));
+  for (const auto& b : split_list(req.batch, "RooflineRequest::batch")) batches.push_back(parse_positive_int(b, "RooflineRequest::batch"));
   std::vector<prof::OpClass> ops;
-  for (const auto& o : split_list(req.ops, "--ops")) {
-    prof::OpClass c = prof::op_from_name(o, "--ops");
+  for (const auto& o : split_list(req.ops, "RooflineRequest::ops")) {
+    prof::OpClass c = prof::op_from_name(o, "RooflineRequest::ops");
     if (std::find(ops.begin(), ops.end(), c) == ops.end()) ops.push_back(c);
   }
   std::vector<RefPoint> refs;
   for (const auto& r : req.ref_points) refs.push_back(parse_ref_point(r));
-  NumberFormat kv = number_format(req.kv, "--kv");
-  NumberFormat act = number_format(req.act, "--act");
+  NumberFormat kv = number_format(req.kv, "RooflineRequest::kv");
+  NumberFormat act = number_format(req.act, "RooflineRequest::act");
 
   ModelShape model;
-  if (have_model) model = resolve_model(req.model, "--model");
+  if (have_model) model = resolve_model(req.model, "RooflineRequest::model");
   std::string wname = !req.weights.empty() ? req.weights : (!model.native_format.empty() ? model.native_format : "fp16");
-  NumberFormat weights = number_format(wname, "--weights");
+  NumberFormat weights = number_format(wname, "RooflineRequest::weights");
   std::vector<prof::Aggregate> measured;
-  if (have_profile) measured = prof::parse_profile_json(read_file(req.profile, "--profile"), req.profile);
+  if (have_profile) measured = prof::parse_profile_json(read_file(req.profile, "RooflineRequest::profile"), req.profile);
 
-  chart.hw = resolve_hardware(req.hw.empty() ? "host" : req.hw, "--hw");
-  const ComputeRoof& roof = select_compute(chart.hw, weights.name, req.compute, "--compute");
+  chart.hw = resolve_hardware(req.hw.empty() ? "host" : req.hw, "RooflineRequest::hw");
+  const ComputeRoof& roof = select_compute(chart.hw, weights.name, req.compute, "RooflineRequest::compute");
   chart.ridge_compute = roof.name;
   const HardwareSpec& hw = chart.hw;
 
@@ -277,7 +277,7 @@ RooflineResult build_roofline(const RooflineRequest& req) {
   }
   if (skipped) std::cerr << "rooflm: --profile: skipped " << skipped << " aggregate(s) with zero FLOPs, bytes or time\n";
   if (have_profile && measured.size() == skipped)
-    fail("--profile '", req.profile, "': no aggregate with positive FLOPs, bytes and time to plot");
+    fail("RooflineRequest::profile '", req.profile, "': no aggregate with positive FLOPs, bytes and time to plot");
   if (have_profile) {
     table << "\nmeasured (" << req.profile << "):\n";
     for (const auto& p : chart.points)
@@ -300,7 +300,7 @@ RooflineResult build_roofline(const RooflineRequest& req) {
       chart.styles[p.series] = {ref_colors[i % ref_colors.size()], "star"};
     }
   }
-  if (chart.points.empty()) fail("--ops: no points to plot (check --ops and --profile)");
+  if (chart.points.empty()) fail("RooflineRequest::ops: no points to plot (check RooflineRequest::ops and RooflineRequest::profile)");
   chart.series_order = order;
 
   // ---- titles
