@@ -16,8 +16,8 @@
 
 #include "core/error.h"
 #include "decode/generate.h"
-#include "decode/spec/spec_config.h"
-#include "decode/spec/speculative.h"
+#include "decode/speculative/spec_config.h"
+#include "decode/speculative/speculative.h"
 #include "model/model.h"
 #include "model/session.h"
 #include "test_util.h"

@@ -7,11 +7,11 @@
 #include <vector>
 
 #include "core/error.h"
-#include "decode/spec/katz.h"
-#include "decode/spec/ngram_drafter.h"
-#include "decode/spec/prompt_lookup.h"
-#include "decode/spec/tree.h"
-#include "decode/spec/tree_builder.h"
+#include "decode/speculative/katz.h"
+#include "decode/speculative/ngram_drafter.h"
+#include "decode/speculative/prompt_lookup.h"
+#include "decode/speculative/tree.h"
+#include "decode/speculative/tree_builder.h"
 
 using namespace rooflm;
 using namespace rooflm::spec;

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "decode/sampler.h"
-#include "decode/spec/tree.h"
-#include "decode/spec/verifier.h"
+#include "decode/speculative/tree.h"
+#include "decode/speculative/verifier.h"
 
 using namespace rooflm;
 using namespace rooflm::spec;

@@ -13,7 +13,7 @@
 #include "bench/record.h"
 #include "core/threadpool.h"
 #include "decode/sampler.h"
-#include "decode/spec/spec_config.h"
+#include "decode/speculative/spec_config.h"
 #include "model/model.h"
 
 namespace rooflm::bench {

@@ -22,7 +22,7 @@
 #include "roofline/probe.h"
 #include "core/threadpool.h"
 #include "decode/run.h"
-#include "decode/spec/draft_session.h"
+#include "decode/speculative/draft_session.h"
 #include "io/npy.h"
 #include "model/model.h"
 #include "model/session.h"

@@ -17,8 +17,8 @@
 #include "core/threadpool.h"
 #include "decode/generate.h"
 #include "decode/sampler.h"
-#include "decode/spec/spec_config.h"
-#include "decode/spec/speculative.h"
+#include "decode/speculative/spec_config.h"
+#include "decode/speculative/speculative.h"
 #include "model/model.h"
 
 namespace rooflm {

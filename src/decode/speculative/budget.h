@@ -28,7 +28,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "decode/spec/tree.h"
+#include "decode/speculative/tree.h"
 
 namespace rooflm::spec {
 

@@ -1,4 +1,4 @@
-#include "decode/spec/staged_drafter.h"
+#include "decode/speculative/staged_drafter.h"
 
 #include <algorithm>
 

@@ -1,11 +1,11 @@
-#include "decode/spec/speculative.h"
+#include "decode/speculative/speculative.h"
 
 #include <algorithm>
 #include <chrono>
 #include <string>
 
 #include "core/error.h"
-#include "decode/spec/budget.h"
+#include "decode/speculative/budget.h"
 #include "roofline/profiler.h"
 
 namespace rooflm::spec {

@@ -1,4 +1,4 @@
-#include "decode/spec/tree_builder.h"
+#include "decode/speculative/tree_builder.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "decode/spec/budget.h"
+#include "decode/speculative/budget.h"
 
 #include <algorithm>
 #include <cmath>

@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "decode/sampler.h"
-#include "decode/spec/tree.h"
+#include "decode/speculative/tree.h"
 
 namespace rooflm::spec {
 

@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "decode/sampler.h"
-#include "decode/spec/draft_session.h"
-#include "decode/spec/drafter.h"
-#include "decode/spec/ngram_drafter.h"
+#include "decode/speculative/draft_session.h"
+#include "decode/speculative/drafter.h"
+#include "decode/speculative/ngram_drafter.h"
 
 namespace rooflm::spec {
 

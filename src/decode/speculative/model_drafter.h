@@ -18,9 +18,9 @@
 #include <vector>
 
 #include "decode/sampler.h"
-#include "decode/spec/draft_session.h"
-#include "decode/spec/drafter.h"
-#include "decode/spec/tree_builder.h"
+#include "decode/speculative/draft_session.h"
+#include "decode/speculative/drafter.h"
+#include "decode/speculative/tree_builder.h"
 
 namespace rooflm::spec {
 

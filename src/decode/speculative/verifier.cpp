@@ -1,4 +1,4 @@
-#include "decode/spec/verifier.h"
+#include "decode/speculative/verifier.h"
 
 #include "core/error.h"
 

@@ -1,4 +1,4 @@
-#include "decode/spec/katz.h"
+#include "decode/speculative/katz.h"
 
 #include <algorithm>
 #include <unordered_set>

@@ -1,10 +1,10 @@
-#include "decode/spec/draft_session.h"
+#include "decode/speculative/draft_session.h"
 
 #include <algorithm>
 #include <cmath>
 
 #include "core/error.h"
-#include "decode/spec/tree_builder.h"
+#include "decode/speculative/tree_builder.h"
 
 namespace rooflm::spec {
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "core/threadpool.h"
-#include "decode/spec/tree_builder.h"
+#include "decode/speculative/tree_builder.h"
 #include "model/model.h"
 #include "model/session.h"
 

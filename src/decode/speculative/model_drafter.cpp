@@ -1,4 +1,4 @@
-#include "decode/spec/model_drafter.h"
+#include "decode/speculative/model_drafter.h"
 
 #include <algorithm>
 #include <cstring>

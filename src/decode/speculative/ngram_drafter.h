@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "decode/spec/drafter.h"
-#include "decode/spec/katz.h"
-#include "decode/spec/prompt_lookup.h"
-#include "decode/spec/tree_builder.h"
+#include "decode/speculative/drafter.h"
+#include "decode/speculative/katz.h"
+#include "decode/speculative/prompt_lookup.h"
+#include "decode/speculative/tree_builder.h"
 #include "tokenizer/tokenizer.h"
 
 namespace rooflm::spec {

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "decode/spec/tree.h"
+#include "decode/speculative/tree.h"
 
 namespace rooflm::spec {
 

@@ -21,7 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "decode/spec/tree_builder.h"
+#include "decode/speculative/tree_builder.h"
 
 namespace rooflm::spec {
 

@@ -1,4 +1,4 @@
-#include "decode/spec/ngram_drafter.h"
+#include "decode/speculative/ngram_drafter.h"
 
 #include <algorithm>
 #include <fstream>

@@ -19,9 +19,9 @@
 #include <vector>
 
 #include "core/threadpool.h"
-#include "decode/spec/drafter.h"
-#include "decode/spec/prompt_lookup.h"
-#include "decode/spec/tree_builder.h"
+#include "decode/speculative/drafter.h"
+#include "decode/speculative/prompt_lookup.h"
+#include "decode/speculative/tree_builder.h"
 #include "model/model.h"
 #include "model/session.h"
 

@@ -1,4 +1,4 @@
-#include "decode/spec/head_drafter.h"
+#include "decode/speculative/head_drafter.h"
 
 #include <algorithm>
 #include <cstring>
@@ -6,7 +6,7 @@
 #include <numeric>
 
 #include "core/error.h"
-#include "decode/spec/draft_session.h"
+#include "decode/speculative/draft_session.h"
 #include "kernels/ops.h"
 
 namespace rooflm::spec {

@@ -1,4 +1,4 @@
-#include "decode/spec/prompt_lookup.h"
+#include "decode/speculative/prompt_lookup.h"
 
 #include <algorithm>
 

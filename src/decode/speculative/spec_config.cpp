@@ -1,4 +1,4 @@
-#include "decode/spec/spec_config.h"
+#include "decode/speculative/spec_config.h"
 
 #include <unistd.h>
 
@@ -9,11 +9,11 @@
 #include "io/gguf.h"
 
 #include "core/error.h"
-#include "decode/spec/draft_session.h"
-#include "decode/spec/head_drafter.h"
-#include "decode/spec/model_drafter.h"
-#include "decode/spec/ngram_drafter.h"
-#include "decode/spec/staged_drafter.h"
+#include "decode/speculative/draft_session.h"
+#include "decode/speculative/head_drafter.h"
+#include "decode/speculative/model_drafter.h"
+#include "decode/speculative/ngram_drafter.h"
+#include "decode/speculative/staged_drafter.h"
 
 namespace rooflm::spec {
 

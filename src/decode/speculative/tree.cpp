@@ -1,4 +1,4 @@
-#include "decode/spec/tree.h"
+#include "decode/speculative/tree.h"
 
 #include <algorithm>
 

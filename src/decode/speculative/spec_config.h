@@ -23,9 +23,9 @@
 
 #include "core/threadpool.h"
 #include "decode/sampler.h"
-#include "decode/spec/budget.h"
-#include "decode/spec/drafter.h"
-#include "decode/spec/speculative.h"
+#include "decode/speculative/budget.h"
+#include "decode/speculative/drafter.h"
+#include "decode/speculative/speculative.h"
 #include "model/model.h"
 #include "rooflm/options.h"
 

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "decode/generate.h"
-#include "decode/spec/drafter.h"
-#include "decode/spec/verifier.h"
+#include "decode/speculative/drafter.h"
+#include "decode/speculative/verifier.h"
 
 namespace rooflm::spec {
 

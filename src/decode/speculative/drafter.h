@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "decode/spec/tree.h"
+#include "decode/speculative/tree.h"
 
 namespace rooflm {
 class Session;
