@@ -9,8 +9,11 @@
 
 namespace rooflm::vec512 {
 
-// e^x to about 1 ulp over the f32 range; overflow gives inf, inputs below about -103.3
-// give 0; NaN stays NaN (the clamps pass a NaN second operand through).
+// e^x to about 1 ulp over the f32 range; overflow gives inf; results that would be subnormal
+// (inputs below about -87.3) are 0: arithmetic on subnormals takes microcode assists, and an
+// attention whose scores spread widely made its exp's subnormal outputs cost 10x its time
+// (BENCHMARKS.md, "Subnormal probabilities"). NaN stays NaN (the clamps pass a NaN second
+// operand through).
 // Method: x = n ln2 + r with |r| <= ln2/2 (Cody-Waite split of ln2), e^r by its degree-7
 // Taylor polynomial (truncation error < 6e-9 relative), then scale by 2^n with vscalefps.
 inline __m512 exp(__m512 x) {
@@ -28,7 +31,8 @@ inline __m512 exp(__m512 x) {
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  return _mm512_scalef_ps(p, n);
+  const __mmask16 normal = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-87.33654f), _CMP_NLT_UQ);  // x >= ln(FLT_MIN), or NaN
+  return _mm512_maskz_scalef_ps(normal, p, n);
 }
 
 // x * sigmoid(k x) = x / (1 + e^(-k x)): silu is k = 1; the tanh form of gelu is
