@@ -215,8 +215,8 @@ void run(const QJob& j, int64_t g0, int64_t g1) {
              a9 = a0, a10 = a0, a11 = a0, a12 = a0, a13 = a0, a14 = a0, a15 = a0;
       // Software pipeline, so that neither the tile product nor the tile store is waited on:
       // in step k, store C(k+2), start the product of block k+4 and combine block k-1 (a tile
-      // store takes long to become visible to vector loads: combining a tile stored one step
-      // earlier measured ~1.2x slower). Block j uses tile register set j & 1 and cbuf[j & 3].
+      // store takes long to become visible to vector loads, docs/KERNEL_NOTES.md). Block j uses
+      // tile register set j & 1 and cbuf[j & 3].
       const int8_t* qk = qt;
       // block kk's B tile: unpacked kUnpackAhead blocks before its product
       auto bk = [&](int64_t kk) { return jit ? ring + 512 * (kk & (kRing - 1)) : unp + 512 * kk; };

@@ -94,10 +94,8 @@ void attention(const AttentionArgs& a, ThreadPool& pool) {
   const bool fast = avx512 && attention_avx512_supports(a.head_dim);
   // A decode step's attention over a short context is a few microseconds of work on K/V rows
   // the caller has just prefetched into its own cache: splitting it costs a dispatch and
-  // sends the other thread to the caller's cache for every row. From ~100 rows on (SmolLM2:
-  // 9 heads x 64 dims) splitting wins: Zen 4, 2 threads, decode steps alternating in one
-  // process: contexts 32-1000 3-5% faster per step than the old 1 << 20 threshold, contexts
-  // 32-160 unchanged (0.98-1.015). (kernel_tuning().attn_min_parallel_macs)
+  // sends the other thread to the caller's cache for every row; from ~100 rows on, splitting
+  // wins (kernel_tuning().attn_min_parallel_macs; docs/KERNEL_NOTES.md).
   const bool parallel = attention_is_parallel(a);
   // Work units: a node x a chunk of the query heads that share one KV head (the AVX-512
   // kernel converts each K tile vector and V row once per chunk). Chunks as large as the

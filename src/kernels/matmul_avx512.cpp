@@ -26,9 +26,8 @@ namespace {
 using namespace simd512;
 
 // One row group x T tokens: acc[t] holds the 16 rows of token t. The GEMV (T = 1) also takes
-// one group at a time: two groups side by side (two f32 chains) double the memory streams the
-// hardware prefetcher has to follow, and the chain's latency is hidden anyway (Zen 4, decode
-// steps alternating in one process: one group 2-5% faster than two).
+// one group at a time: two groups side by side would double the memory streams the hardware
+// prefetcher has to follow (docs/KERNEL_NOTES.md).
 template <Bits B, Scl S, int T>
 inline void tile_kernel(const uint8_t* grp, int64_t nb, const ActQ& a, int64_t t0, float* y, int64_t rows,
                         int64_t r0, __mmask16 rmask, const uint8_t* pf, int64_t pf_step) {
@@ -51,18 +50,11 @@ inline void tile_kernel(const uint8_t* grp, int64_t nb, const ActQ& a, int64_t t
   for (int t = 0; t < T; t++) _mm512_mask_storeu_ps(y + (t0 + t) * rows + r0, rmask, acc[t]);
 }
 
-// Software prefetch distance in groups for streaming weights from L3/DRAM, into L2
-// (kernel_tuning().pf_dist). Measured on Zen 4, 2 threads, forwards alternating in one
-// process (build/rooflm_ab, 200 pairs each). With each block's scales after its bits (the
-// current layout) 1 group ahead is best for decode steps (2 groups 1.5-4.5% slower, none
-// 5-10% slower) and equal within 1% for 4- and 16-node verify forwards. With the scales of
-// all blocks after all bits (the earlier layout) 2 groups had been best and none 1.5x slower:
-// the hardware prefetcher follows one stream per group far better than two.
-// On AMD the software prefetch covers the first pf_max_bytes (1 MiB) of a thread's share only:
-// Zen 4's hardware prefetcher then has the stream (the output projection's long shares ran
-// 10-20% faster without further software prefetches). On Intel it covers the whole share:
-// there the hardware prefetcher does not keep a share streaming from DRAM (BENCHMARKS.md,
-// "Whole-share prefetch on Intel").
+// Software prefetch of weights streamed from L3/DRAM into L2, pf_dist groups ahead
+// (kernel_tuning().pf_dist; one group is best with each block's scales after its bits). On AMD
+// it covers only the first pf_max_bytes of a thread's share, after which Zen 4's hardware
+// prefetcher has the stream; on Intel the whole share, which its hardware prefetcher does not
+// keep streaming (docs/KERNEL_NOTES.md, BENCHMARKS.md "Whole-share prefetch on Intel").
 
 template <Bits B, Scl S>
 void run(const QJob& j, int64_t g0, int64_t g1) {
@@ -75,9 +67,7 @@ void run(const QJob& j, int64_t g0, int64_t g1) {
   const int64_t pf_dist = kernel_tuning().pf_dist;
   const int64_t pf_max_bytes = kernel_tuning().pf_max_bytes;
   // Prologue: the loop prefetches pf_dist groups ahead of the one it computes, so the first
-  // groups of this slice would be left to the hardware prefetcher. Request them now (the
-  // first is demanded at once anyway). Zen 4, decode steps alternating in one process: 2%
-  // faster at 1 and 2 threads (measured with the earlier two-group tiles, prologue 8 groups).
+  // groups of this slice would be left to the hardware prefetcher: request them now.
   if (j.packed) {
     const uint8_t* b = j.packed + (g0 + 1) * j.gbytes;
     const uint8_t* e = j.packed + std::min(g1, g0 + 1 + pf_dist) * j.gbytes;
@@ -101,9 +91,8 @@ void run(const QJob& j, int64_t g0, int64_t g1) {
       t += width;
     };
     while (t + 8 <= n) step(tile_kernel<B, S, 8>, 8);
-    // The rest in one tile of its own width: each tile unpacks the group's weights again, and
-    // splitting 3 tokens into tiles of 2 + 1 made 3-node forwards cost more than 4-node ones
-    // (Zen 4, paired: 3 nodes 1.34x the time of 2, 4 nodes 1.12x).
+    // The rest in one tile of its own width: each tile unpacks the group's weights again
+    // (tiles of 2 + 1 made 3-node forwards cost more than 4-node ones: docs/KERNEL_NOTES.md).
     switch (n - t) {
       case 7: step(tile_kernel<B, S, 7>, 7); break;
       case 6: step(tile_kernel<B, S, 6>, 6); break;

@@ -22,8 +22,7 @@
 // each) followed by those blocks' scales; U = 1 block for Sym/Min formats and one 256-value
 // super-block (U = 8) for KMin/K6. A GEMV then reads every group front to back in one
 // stream: with all scales after all bits (the earlier layout) each block also jumped to a
-// second stream, which the hardware prefetcher followed worse (Zen 4, decode steps in one
-// process: see BENCHMARKS "session 8").
+// second stream, which the hardware prefetcher followed worse (docs/KERNEL_NOTES.md).
 // Within a block, "quad" j (j = 0..7) holds values 4j..4j+3; a quad-row is
 // 64 bytes, byte 4*r + i = u(row r of the group, value 4j + i) (the AMX/VNNI B layout).
 //   B8 (Q8_0):  8 quad-rows, u = w + 128.                                       512 bytes

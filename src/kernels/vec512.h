@@ -10,8 +10,7 @@
 namespace rooflm::vec512 {
 
 // e^x to about 1 ulp over the f32 range; overflow gives inf; results that would be subnormal
-// (inputs below about -87.3) are 0: arithmetic on subnormals takes microcode assists, and an
-// attention whose scores spread widely made its exp's subnormal outputs cost 10x its time
+// (inputs below about -87.3) are 0, because arithmetic on subnormals takes microcode assists
 // (BENCHMARKS.md, "Subnormal probabilities"). NaN stays NaN (the clamps pass a NaN second
 // operand through).
 // Method: x = n ln2 + r with |r| <= ln2/2 (Cody-Waite split of ln2), e^r by its degree-7

@@ -243,8 +243,7 @@ void Session::layer(int64_t il, int n) {
 
   // Attention block. This layer's cached K/V rows were evicted by the other layers' weights
   // streaming through the caches since the last step; attention reads them row by row and
-  // waits on memory (measured: 0.7 ms of a 12.7 ms decode step at 1 thread for a context of
-  // ~100). Prefetching them now overlaps those misses with the q/k/v projection.
+  // waits on memory. Prefetching them now overlaps those misses with the q/k/v projection.
   prefetch_kv(il, n);
   timed(OpClass::other, 8.0 * n * d, 8.0 * n * d, [&] {
     each_row(pool_, n, [&](int i) { norm_row(i, xn_.data(), x_.data(), L.attn_norm, L.attn_norm_b); });
@@ -367,9 +366,7 @@ void Session::attention_overlapped(const AttentionArgs& a, const LayerWeights& L
   // the others wait, and streams no weights. Let them prefetch the weights the next matmuls
   // read meanwhile: each its own share of the o projection and of the feed-forward's first
   // matmul, and thread 1 also this thread's shares. They stop when the attention is done.
-  // Zen 4, 2 threads, decode steps alternating in one process (build/rooflm_ab, contexts
-  // 32-160), six runs of 150-200 pairs: per-pair median 0.960-1.009 (0.98 typical); o and
-  // up/gate/down 8-17% faster, the attention ~0.003 ms a layer slower (the dispatch).
+  // (kernel_tuning().attn_overlap_prefetch; measured in docs/KERNEL_NOTES.md)
   if (!kernel_tuning().attn_overlap_prefetch || pool_.size() < 2 || attention_is_parallel(a)) {
     attention(a, pool_);
     return;
