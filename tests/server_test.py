@@ -223,7 +223,7 @@ try:
                                                              "temperature": 0.8, "stream": True}),
                  headers={"Content-Type": "application/json", "Authorization": "Bearer " + KEY})
     hr = hold.getresponse()
-    first = hr.fp.readline()
+    first = hr.readline()  # (chunked: the response decodes the chunk framing)
     check(hr.status == 200 and first.startswith(b"data: "), "a stream started")
     st, hdrs, body = raw("POST", "/v1/chat/completions", {"messages": msgs, "max_tokens": 2})
     check(st == 503 and "Retry-After" in hdrs and "error" in json.loads(body), f"busy: 503 with Retry-After ({st})")
