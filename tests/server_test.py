@@ -254,6 +254,32 @@ try:
     except subprocess.TimeoutExpired:
         rc = None
     check(rc == 0, f"SIGTERM: exit status 0 (got {rc})")
+    # Two slots on one copy of the weights, two more requests queued: all give the greedy text.
+    port2 = free_port()
+    server2 = subprocess.Popen([rooflm, "serve", "-m", model, "--port", str(port2), "-t", "2", "--parallel", "2",
+                                "--queue", "2"], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        c2 = openai.OpenAI(base_url=f"http://127.0.0.1:{port2}/v1", api_key="none", max_retries=0, timeout=300)
+        deadline = time.time() + 120
+        while True:
+            try:
+                c2.models.list()
+                break
+            except openai.APIConnectionError:
+                if time.time() > deadline or server2.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        import concurrent.futures
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            outs = list(pool.map(lambda _: c2.chat.completions.create(
+                model=model_id, messages=[{"role": "user", "content": question}], max_tokens=24,
+                temperature=0).choices[0].message.content, range(4)))
+        check(all(o == expected for o in outs), f"--parallel 2 --queue 2: 4 concurrent greedy requests equal ({outs})")
+        server2.send_signal(signal.SIGINT)
+        check(server2.wait(timeout=30) == 0, "SIGINT: exit status 0")
+    finally:
+        if server2.poll() is None:
+            server2.kill()
 except Exception as e:  # a crash of the test itself is a failure, with the server's log
     import traceback
     traceback.print_exc()
