@@ -87,7 +87,8 @@ TEST(ServerRequest, BadBodiesNameTheField) {
 TEST(ServerRequest, UnsupportedParametersAreRefusedNotIgnored) {
   for (const char* extra : {R"("n": 2)", R"("tools": [{"type": "function"}])", R"("logprobs": true)",
                             R"("presence_penalty": 0.5)", R"("frequency_penalty": 1)", R"("logit_bias": {"1": 2})",
-                            R"("response_format": {"type": "json_object"})", R"("whatever": 1)"}) {
+                            R"("response_format": {"type": "json_object"})", R"("response_format": {"type": 5})",
+                            R"("whatever": 1)"}) {
     const ApiError e = err("{" + kMsg + ", " + extra + "}");
     EXPECT_EQ(e.status, 400) << extra;
     EXPECT_EQ(e.type, "invalid_request_error") << extra;

@@ -29,7 +29,7 @@ bool neutral(const std::string& key, const json& v) {
   if (key == "parallel_tool_calls") return true;
   if (key == "tools" || key == "functions") return v.is_array() && v.empty();
   if (key == "tool_choice" || key == "function_call") return v.is_string() && v.get<std::string>() == "none";
-  if (key == "response_format") return v.is_object() && v.value("type", "") == "text";
+  if (key == "response_format") return v.is_object() && v.contains("type") && v["type"] == "text";
   return false;
 }
 
