@@ -6,7 +6,7 @@
 #   scripts/run_fuzz.sh [--time SECONDS] [--build-dir DIR] [TARGET...]
 #
 # --time: seconds per target (default $ROOFLM_FUZZ_TIME, else 60). Targets: gguf safetensors
-# hf_config hf_tokenizer tokenizer chat_template prompts (default: all). Prints one line per target with its executions; exits 1 if any
+# hf_config hf_tokenizer tokenizer chat_template prompts server_request (default: all). Prints one line per target with its executions; exits 1 if any
 # target found a crash, which is left in BUILD/findings/<target>/ (reproduce it with
 # BUILD/fuzz/fuzz_<target> FILE).
 set -euo pipefail
@@ -23,7 +23,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 if [ ${#TARGETS[@]} -eq 0 ]; then
-  TARGETS=(gguf safetensors hf_config hf_tokenizer tokenizer chat_template prompts)
+  TARGETS=(gguf safetensors hf_config hf_tokenizer tokenizer chat_template prompts server_request)
 fi
 
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DROOFLM_FUZZ=ON \

@@ -23,6 +23,12 @@ if ! python3 -c "import torch, numpy, gguf" 2>/dev/null; then
   python3 -m pip install --quiet torch numpy gguf 2>/dev/null ||
     python3 -m pip install --quiet --break-system-packages torch numpy gguf
 fi
+# The server test (Server.OpenAIClientEndToEnd) drives `rooflm serve` with the official openai client.
+if ! python3 -c "import openai" 2>/dev/null; then
+  echo "run_tests: installing openai from the package index"
+  python3 -m pip install --quiet openai 2>/dev/null ||
+    python3 -m pip install --quiet --break-system-packages openai
+fi
 
 # Threaded suites for ThreadSanitizer (gtest names; ctest -R regex).
 TSAN_TESTS='^(ThreadPool|Matmul[A-Za-z]*|Attention|Ops|Weights|Session)\.'

@@ -30,6 +30,7 @@ set(ROOFLM_TESTS_SLOW
   RooflineProbe.QuickRunRoundTripsThroughCacheAndHostPreset RooflineProbe.WorkingSetMeasuresOnlyThatSet
   SpecDecode.GreedyEqualsPlainDecodingEveryMode SpecDecode.SamplingReproducesTheTargetJointDistribution
   ThreadPool.ManyTinyJobsInARow)
+set(ROOFLM_TESTS_SERVER ServerRequest.*)  # rooflm serve's request parser: pure, fast, so also unit
 set(ROOFLM_TESTS_FUZZ FuzzRegression.*)  # the fuzzers' findings, replayed: fast, so also unit
 
-set(ROOFLM_TEST_GROUPS MODEL_CLI model,cli MODEL model CLI cli CLI_SLOW cli,slow SLOW slow FUZZ unit,fuzz)
+set(ROOFLM_TEST_GROUPS MODEL_CLI model,cli MODEL model CLI cli CLI_SLOW cli,slow SLOW slow FUZZ unit,fuzz SERVER unit,server)

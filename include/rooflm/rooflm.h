@@ -12,7 +12,8 @@
 // global state: a Model owns its thread pool, a Session its KV cache. (Inside, the kernel tuning
 // and the profiler are still process-wide; the API leaves them at their defaults.)
 // Threads: a Model and everything made from it (sessions, samplers, generations) is used by one
-// thread at a time; separate models may run on separate threads.
+// thread at a time; separate models may run on separate threads, and so may handles made by
+// Model::with_threads (they share the weights, each has its own thread pool).
 // (The public names live in rooflm::api because the library's internals own rooflm::Model.)
 #pragma once
 #include <cstdint>
@@ -28,6 +29,11 @@
 namespace rooflm::api {
 
 struct Access;  // the library's own view of the handles below (src/api/access.h)
+
+// One turn of a conversation: role "system", "user" or "assistant".
+struct ChatMessage {
+  std::string role, content;
+};
 
 // A loaded model: weights (mapped from the file, used in place), tokenizer, thread pool.
 // A cheap handle: copies share the same model, which lives as long as any copy or session.
@@ -51,10 +57,18 @@ class Model {
   // One user turn (after a system turn when `system` is not empty) in the model's chat template,
   // ending with the assistant's generation prompt. Throws Error when the model has no template.
   std::vector<int32_t> chat_prompt(const std::string& user, const std::string& system = "") const;
+  // A whole conversation in the chat template, ending with the assistant's generation prompt.
+  // Throws Error when the model has no template or a role is not one the template knows.
+  std::vector<int32_t> chat_prompt(const std::vector<ChatMessage>& messages) const;
   // The bytes of one token (may be part of a UTF-8 character: see TextStream) and of many.
   std::string token_text(int32_t id) const;
   std::string detokenize(const std::vector<int32_t>& ids) const;
   bool is_end_of_generation(int32_t id) const;  // EOS, EOT, end-of-turn
+
+  // Another handle on the same weights (no copy, no reload) with its own pool of n_threads
+  // workers (0 = one per hardware thread): generations on handles with separate pools may run on
+  // separate threads at once (a server's parallel slots). Throws Error when n_threads is out of range.
+  Model with_threads(int n_threads) const;
 
  private:
   struct Impl;
@@ -146,7 +160,9 @@ struct GenerateResult {
   std::string drafter;          // speculative: the drafter's name; "" for plain decoding
 };
 
-// Called with each token as it is accepted, in order.
+// Called with each token as it is accepted, in order. To stop a generation early (a stop string,
+// a client gone), throw from the callback: the exception leaves generate() at once, and the
+// generation's session and drafter are freed on the way out.
 using TokenCallback = std::function<void(int32_t)>;
 
 // Generates after `prompt` (ids, e.g. from Model::chat_prompt) in a fresh session: plain

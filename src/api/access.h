@@ -12,7 +12,7 @@
 namespace rooflm::api {
 
 struct Model::Impl {
-  std::unique_ptr<rooflm::Model> model;
+  std::shared_ptr<const rooflm::Model> model;  // shared by handles of with_threads
   std::unique_ptr<ThreadPool> pool;  // the model's own: no process-wide pool
 };
 

@@ -9,16 +9,29 @@ namespace rooflm::api {
 
 Model::Model(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
+namespace {
+std::unique_ptr<ThreadPool> make_pool(int n_threads, const char* what) {
+  if (n_threads < 0 || n_threads > ThreadPool::kMaxThreads)
+    fail(what, ": expected 0 (one per hardware thread) or 1..", ThreadPool::kMaxThreads, ", got ", n_threads);
+  const int n = n_threads > 0 ? n_threads : (int)std::max(1u, std::thread::hardware_concurrency());
+  return std::make_unique<ThreadPool>(n);
+}
+}  // namespace
+
 Model Model::load(const std::string& path, const ModelOptions& opts) {
-  if (opts.n_threads < 0 || opts.n_threads > ThreadPool::kMaxThreads)
-    fail("ModelOptions::n_threads: expected 0 (one per hardware thread) or 1..", ThreadPool::kMaxThreads, ", got ",
-         opts.n_threads);
+  auto pool = make_pool(opts.n_threads, "ModelOptions::n_threads");
   if (rooflm::Model::is_draft_head(path))
     fail(path, ": a draft head drafts for a target model; name it in SpecOptions::draft_path");
   auto impl = std::make_shared<Impl>();
   impl->model = rooflm::Model::load(path);
-  const int n = opts.n_threads > 0 ? opts.n_threads : (int)std::max(1u, std::thread::hardware_concurrency());
-  impl->pool = std::make_unique<ThreadPool>(n);
+  impl->pool = std::move(pool);
+  return Model(std::move(impl));
+}
+
+Model Model::with_threads(int n_threads) const {
+  auto impl = std::make_shared<Impl>();
+  impl->pool = make_pool(n_threads, "Model::with_threads: n_threads");
+  impl->model = impl_->model;
   return Model(std::move(impl));
 }
 
@@ -34,6 +47,14 @@ std::vector<int32_t> Model::tokenize(const std::string& text, bool add_bos, bool
 
 std::vector<int32_t> Model::chat_prompt(const std::string& user, const std::string& system) const {
   return encode_prompt(impl_->model->tokenizer(), user, true, system);
+}
+
+std::vector<int32_t> Model::chat_prompt(const std::vector<ChatMessage>& messages) const {
+  std::vector<rooflm::ChatMessage> msgs;
+  msgs.reserve(messages.size());
+  for (const ChatMessage& m : messages) msgs.push_back({m.role, m.content});
+  const Tokenizer& tok = impl_->model->tokenizer();
+  return tok.encode(tok.apply_chat_template(msgs, true), false, true);  // templates write BOS
 }
 
 std::string Model::token_text(int32_t id) const { return impl_->model->tokenizer().token_piece(id); }

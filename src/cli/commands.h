@@ -10,5 +10,6 @@ void register_bench(CLI::App& app);
 void register_roofline(CLI::App& app);
 void register_probe(CLI::App& app);
 void register_features(CLI::App& app);
+void register_serve(CLI::App& app);
 
 }  // namespace rooflm::cli

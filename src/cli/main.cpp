@@ -1,4 +1,4 @@
-// rooflm: generate | bench | roofline | probe | features. Errors from any subcommand are printed as
+// rooflm: generate | bench | roofline | probe | features | serve. Errors from any subcommand are printed as
 // one line naming what was wrong (the flag, where the library named an option field), with exit status 1.
 #include <cstdio>
 #include <exception>
@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   rooflm::cli::register_roofline(app);
   rooflm::cli::register_probe(app);
   rooflm::cli::register_features(app);
+  rooflm::cli::register_serve(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

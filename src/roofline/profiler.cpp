@@ -72,6 +72,9 @@ bool enabled() { return state().on.load(std::memory_order_relaxed); }
 
 void set_phase(std::string phase) {
   State& s = state();
+  // Off, the phase is not needed: generations on several threads (rooflm serve --parallel)
+  // then never write the shared state.
+  if (!s.on.load(std::memory_order_relaxed)) return;
   if (phase.empty()) phase = "unknown";
   if (phase == s.current) return;
   s.current = std::move(phase);

@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace api = rooflm::api;
@@ -60,6 +61,34 @@ TEST(Api, SpeculativeGreedyGenerationEqualsPlain) {
     EXPECT_NE(spec.drafter, "");
     EXPECT_LE(spec.target_steps, plain.target_steps);
   }
+}
+
+// Handles of with_threads share the weights and generate on separate threads at once (rooflm
+// serve's slots); a callback that throws stops its generation.
+TEST(Api, WithThreadsHandlesGenerateConcurrentlyAndAThrowStops) {
+  const std::vector<int32_t> prompt = tiny().tokenize("the cat sat on the mat. the cat sat on the");
+  api::GenerateOptions o;
+  o.n_predict = 24;
+  o.sampling.temperature = 0;
+  o.spec.mode = api::SpecMode::Staged;
+  const api::GenerateResult want = api::generate(tiny(), prompt, o);
+  const api::Model a = tiny().with_threads(1), b = tiny().with_threads(2);
+  EXPECT_EQ(b.n_threads(), 2);
+  EXPECT_EQ(b.n_vocab(), tiny().n_vocab());
+  std::vector<int32_t> got_a, got_b;
+  std::thread ta([&] { for (int i = 0; i < 3; i++) got_a = api::generate(a, prompt, o).tokens; });
+  std::thread tb([&] { for (int i = 0; i < 3; i++) got_b = api::generate(b, prompt, o).tokens; });
+  ta.join();
+  tb.join();
+  EXPECT_EQ(got_a, want.tokens);
+  EXPECT_EQ(got_b, want.tokens);
+  EXPECT_NE(error_of([] { (void)tiny().with_threads(-1); }).find("n_threads"), std::string::npos);
+
+  struct Enough {};
+  int seen = 0;
+  EXPECT_THROW(api::generate(a, prompt, o, [&](int32_t) { if (++seen == 3) throw Enough{}; }), Enough);
+  EXPECT_EQ(seen, 3);
+  EXPECT_EQ(api::generate(a, prompt, o).tokens, want.tokens);  // the handle still works
 }
 
 TEST(Api, SessionTreeForwardAndCommitMatchDecoding) {
