@@ -98,16 +98,23 @@ class Slots {
   bool stopping_ = false;
 };
 
-// A held slot, given back when the last copy goes (a streaming response outlives its handler).
+// A held slot, given back by give_back() or when the last copy goes (a streaming response
+// outlives its handler).
 struct Lease {
   Slots& slots;
   api::Model model;
   Metrics& metrics;
+  bool held = true;
   Lease(Slots& s, api::Model m, Metrics& mt) : slots(s), model(std::move(m)), metrics(mt) { metrics.processing++; }
-  ~Lease() {
+  // Once the generation is over: a client that reads the end of its stream and sends the next
+  // request at once must find the slot free.
+  void give_back() {
+    if (!held) return;
+    held = false;
     metrics.processing--;
-    slots.release(std::move(model));
+    slots.release(model);
   }
+  ~Lease() { give_back(); }
 };
 
 struct Outcome {
@@ -414,10 +421,12 @@ class Server {
               return ok = ok && send(piece(chat ? json{{"content", text}} : json(text), nullptr));
             });
           } catch (const std::exception& e) {
+            lease->give_back();
             if (ok) send({{"error", {{"message", e.what()}, {"type", "server_error"}, {"param", nullptr}, {"code", nullptr}}}});
             sink.done();
             return true;
           }
+          lease->give_back();
           if (!ok || o.client_gone) return false;  // the client left: nothing more to write
           json last = piece(chat ? json::object() : json(""), o.finish_reason);
           last["timings"] = timings_json(o);
