@@ -15,7 +15,7 @@ while [ $# -gt 0 ]; do
 done
 
 # clang + libclang-rt-dev: libFuzzer for the fuzz stage of scripts/run_tests.sh.
-# libcpp-httplib-dev: the HTTP server of `rooflm serve` (header-only).
+# libcpp-httplib-dev: the HTTP server of `rooflm serve` (a shared library in Debian, linked into the CLI only).
 # python3-numpy (+ the gguf package below): scripts/make_synthetic_model.py and its tests.
 DEB_PACKAGES="build-essential cmake pkg-config python3 python3-pip python3-numpy libgtest-dev libbenchmark-dev libpcre2-dev nlohmann-json3-dev libcli11-dev librsvg2-bin clang libclang-rt-dev libcpp-httplib-dev"
 missing=""
