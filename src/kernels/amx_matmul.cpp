@@ -252,7 +252,7 @@ void run(const QJob& j, int64_t g0, int64_t g1) {
         for (const uint8_t* p = grp + j.gbytes; p < j.packed + std::min(g1, g + pf_dist) * j.gbytes; p += 64)
           _mm_prefetch((const char*)p, _MM_HINT_T1);
       const uint8_t* pf = tt == 0 && j.packed && pf_dist > 0 && g + pf_dist < g1 ? grp + pf_dist * j.gbytes : nullptr;
-      const int64_t pf_step = ((int64_t)j.gbytes / nb + 127) / 64 * 64;  // covers a group in nb / 2 steps
+      const int64_t pf_step = (2 * (int64_t)j.gbytes / nb + 63) / 64 * 64;  // a group over the nb / 2 steps
       for (int64_t k = 0; k < nb; k += 2) {
         if (pf)
           for (int64_t o = 0; o < pf_step && k / 2 * pf_step + o < (int64_t)j.gbytes; o += 64)
